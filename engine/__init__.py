@@ -1,0 +1,1 @@
+"""The DAG workflow engine: the system under test. Imports nothing from the harness."""

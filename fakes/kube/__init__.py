@@ -1,0 +1,1 @@
+"""The simulated Kubernetes cluster: API server core, front ends, controllers and faults."""

@@ -1,0 +1,1 @@
+"""The BDD harness: pytest plugin, step library, requirement catalogue, reports and CLI."""

@@ -1,0 +1,30 @@
+"""The ``windtunnel`` command line.
+
+Each command group lives in its own module under ``harness/commands`` and is mounted
+here, so adding a group is one line and importing this module does no work.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="windtunnel",
+    help="Prove a workflow engine right before it touches production.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Prove a workflow engine right before it touches production."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

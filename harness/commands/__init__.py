@@ -1,0 +1,1 @@
+"""Command groups of the ``windtunnel`` CLI, one module each."""

@@ -1,0 +1,1 @@
+"""Scenario profiles: declarative cluster, fault, engine and load settings, and their builder."""
