@@ -1,0 +1,613 @@
+"""The engine: registers templates, runs executions, persists every transition.
+
+How an execution moves:
+
+1. ``submit`` validates inputs, writes the execution and all its steps as Pending, then
+   marks it Running and resolves its root steps.
+2. A step is *resolved* once every dependency is terminal: its trigger rule, then its
+   ``when`` condition, decide whether it is Skipped or becomes ready.
+3. Ready steps wait in their execution's queue; one engine-wide heap orders executions
+   by (priority, submission order) and hands out slots while the engine-wide and
+   per-execution limits allow. A step holds its slot from start to finish, backoff
+   waits included, so the number of Running steps never exceeds either limit.
+4. A running step makes attempts under its retry policy; each attempt gets the step's
+   ``timeout``. When it ends, its dependents' counters drop and the ones at zero are
+   resolved in turn.
+5. When no step is left unfinished (or, after a failure under ``fail_fast``, when no
+   step is running) the execution's outcome is computed and persisted.
+
+Time is ``loop.time()`` of the running event loop throughout, so under a virtual clock a
+workflow with minutes of backoff finishes in milliseconds with the same result.
+
+Timeouts and retries: an attempt that runs past the step's ``timeout`` is cancelled and
+counts as a ``timeout`` failure; the retry policy retries it when ``retry_on`` holds
+``timeout`` (the default) and attempts remain. If the last attempt timed out the step
+ends TimedOut, otherwise Failed. The workflow ``timeout`` bounds everything: when it
+passes, running steps are cancelled and marked TimedOut, steps that never started are
+Cancelled, and the execution ends Failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from engine.actions import ActionContext, ActionRegistry
+from engine.builtin_actions import default_registry
+from engine.compiled import CompiledStep, CompiledWorkflow
+from engine.errors import EngineError, StepTimeoutError, UnknownExecutionError
+from engine.events import Event, EventBus, EventKind
+from engine.expressions import ExpressionError
+from engine.records import AttemptRecord, ExecutionState
+from engine.retry import backoff_delay, is_retryable, jitter_rng
+from engine.run_state import RunState, StepState
+from engine.status import ExecutionStatus, StepStatus
+from engine.storage import ExecutionRepository, StateStorage
+from engine.template import FailurePolicy, WorkflowTemplate
+from engine.validation import compile_template
+
+_CANCELLED = StepStatus.CANCELLED
+
+
+class Engine:
+    """Runs workflow executions on the current asyncio event loop.
+
+    ``max_concurrency`` caps running steps across all executions; a template's
+    ``max_concurrency`` caps them within one execution. ``seed`` makes retry jitter and
+    the actions' random generators reproducible.
+    """
+
+    def __init__(
+        self,
+        *,
+        state_storage: StateStorage,
+        repository: ExecutionRepository,
+        actions: ActionRegistry | None = None,
+        max_concurrency: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        if max_concurrency is not None and max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        self.actions = actions if actions is not None else default_registry()
+        self.state = state_storage
+        self.repository = repository
+        self.max_concurrency = max_concurrency
+        self.seed = seed
+        self.events = EventBus()
+        self._templates: dict[tuple[str, int], CompiledWorkflow] = {}
+        self._latest: dict[str, int] = {}
+        self._runs: dict[str, RunState] = {}
+        self._heap: list[tuple[int, int, RunState]] = []
+        self._limit = max_concurrency if max_concurrency is not None else float("inf")
+        self._running = 0
+        self._seq = itertools.count()
+        self._closed = False
+
+    # ------------------------------------------------------------------ templates
+
+    def register(self, template: WorkflowTemplate | CompiledWorkflow) -> CompiledWorkflow:
+        """Validate and register a template version; the same version twice must be equal."""
+        compiled = (
+            template
+            if isinstance(template, CompiledWorkflow)
+            else compile_template(template, self.actions)
+        )
+        key = (compiled.name, compiled.version)
+        existing = self._templates.get(key)
+        if existing is not None:
+            if existing.template != compiled.template:
+                raise EngineError(
+                    f"template '{compiled.name}' version {compiled.version} is already "
+                    "registered with different content; register it as a new version"
+                )
+            return existing
+        self._templates[key] = compiled
+        if compiled.version > self._latest.get(compiled.name, 0):
+            self._latest[compiled.name] = compiled.version
+        return compiled
+
+    def template(self, name: str, version: int | None = None) -> CompiledWorkflow:
+        """A registered template; the latest version unless ``version`` is given."""
+        if version is None:
+            if name not in self._latest:
+                known = ", ".join(sorted(self._latest)) or "none"
+                raise EngineError(f"no template named '{name}' is registered (registered: {known})")
+            version = self._latest[name]
+        try:
+            return self._templates[(name, version)]
+        except KeyError:
+            raise EngineError(f"template '{name}' has no version {version}") from None
+
+    # ------------------------------------------------------------------ lifecycle API
+
+    async def submit(
+        self,
+        template: WorkflowTemplate | CompiledWorkflow | str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        execution_id: str | None = None,
+        priority: int | None = None,
+    ) -> str:
+        """Start an execution and return its id; the execution runs in the background."""
+        if self._closed:
+            raise EngineError("the engine is closed")
+        compiled = (
+            self.template(template, version)
+            if isinstance(template, str)
+            else self.register(template)
+        )
+        bound = compiled.bind_inputs(inputs)
+        variables = compiled.vars.resolve({"inputs": bound})
+        loop = asyncio.get_running_loop()
+        execution_id = execution_id or str(uuid.uuid4())
+        if execution_id in self._runs or self.repository.get(execution_id) is not None:
+            raise EngineError(f"an execution with id '{execution_id}' already exists")
+        run = RunState(
+            execution_id=execution_id,
+            compiled=compiled,
+            inputs=bound,
+            variables=variables,
+            priority=compiled.template.priority if priority is None else priority,
+            seq=next(self._seq),
+            created_at=loop.time(),
+            done=loop.create_future(),
+        )
+        record = run.record()
+        self.repository.store(record)
+        self.state.save(execution_id, record, [s.record() for s in run.steps])
+        self._runs[execution_id] = run
+        self._emit_execution(run, EventKind.EXECUTION_SUBMITTED)
+        self._start(run, loop)
+        return execution_id
+
+    async def wait(self, execution_id: str) -> ExecutionState:
+        """Wait until the execution is terminal and return its persisted state."""
+        run = self._runs.get(execution_id)
+        if run is not None:
+            await asyncio.shield(run.done)
+        return self.get(execution_id)
+
+    async def run(
+        self,
+        template: WorkflowTemplate | CompiledWorkflow | str,
+        inputs: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> ExecutionState:
+        """Submit and wait: the persisted final state of a new execution."""
+        return await self.wait(await self.submit(template, inputs, **kwargs))
+
+    def get(self, execution_id: str) -> ExecutionState:
+        """The execution's current persisted state."""
+        state = self.state.load(execution_id)
+        if state is None:
+            raise UnknownExecutionError(execution_id)
+        return state
+
+    def pause(self, execution_id: str) -> None:
+        """Start no new steps of the execution; running ones finish."""
+        run = self._active(execution_id)
+        if run.paused or run.stopping:
+            return
+        run.paused = True
+        run.status = ExecutionStatus.PAUSED
+        self._save_execution(run)
+        self._emit_execution(run, EventKind.EXECUTION_PAUSED)
+
+    def resume(self, execution_id: str) -> None:
+        """Let a paused execution start steps again."""
+        run = self._active(execution_id)
+        if not run.paused:
+            return
+        run.paused = False
+        run.status = ExecutionStatus.RUNNING
+        self._save_execution(run)
+        self._emit_execution(run, EventKind.EXECUTION_RESUMED)
+        if run.ready:
+            self._enqueue(run)
+        self._pump()
+        self._maybe_finish(run)
+
+    def cancel(self, execution_id: str) -> None:
+        """Cancel running steps now and mark the rest Cancelled; the execution ends Cancelled."""
+        run = self._active(execution_id)
+        if run.stopping and run.cancel_requested:
+            return
+        run.cancel_requested = True
+        self._stop(run, "execution cancelled")
+
+    async def aclose(self) -> None:
+        """Cancel every active execution and wait until each is terminal."""
+        self._closed = True
+        runs = list(self._runs.values())
+        for run in runs:
+            self.cancel(run.execution_id)
+        for run in runs:
+            await asyncio.shield(run.done)
+
+    @property
+    def running_steps(self) -> int:
+        """Steps running right now, across all executions."""
+        return self._running
+
+    def active_executions(self) -> list[str]:
+        """Ids of executions that are not terminal yet."""
+        return list(self._runs)
+
+    def _active(self, execution_id: str) -> RunState:
+        run = self._runs.get(execution_id)
+        if run is None:
+            if self.state.load(execution_id) is None:
+                raise UnknownExecutionError(execution_id)
+            raise EngineError(f"execution '{execution_id}' has already finished")
+        return run
+
+    # ------------------------------------------------------------------ execution flow
+
+    def _start(self, run: RunState, loop: asyncio.AbstractEventLoop) -> None:
+        run.status = ExecutionStatus.RUNNING
+        run.started_at = loop.time()
+        timeout = run.compiled.template.timeout
+        if timeout is not None:
+            run.deadline_handle = loop.call_at(run.started_at + timeout, self._on_deadline, run)
+        self._save_execution(run)
+        self._emit_execution(run, EventKind.EXECUTION_STARTED)
+        self._resolve_all(run, list(run.compiled.roots))
+        self._pump()
+        self._maybe_finish(run)
+
+    def _resolve_all(self, run: RunState, worklist: list[int]) -> None:
+        """Decide, for each step whose dependencies are all terminal, whether it runs.
+
+        Steps skipped here are terminal at once, so their dependents join the worklist;
+        a worklist (not recursion) keeps long chains of skips off the call stack.
+        """
+        steps = run.compiled.steps
+        states = run.steps
+        while worklist:
+            index = worklist.pop()
+            step = steps[index]
+            state = states[index]
+            if run.stopping:
+                # Never started: left Pending here and marked Cancelled when the run ends.
+                continue
+            outcome = self._decide(run, step, state)
+            if outcome is None:
+                run.ready.append(index)
+                continue
+            status, reason, error = outcome
+            now = asyncio.get_running_loop().time()
+            state.status = status
+            state.reason = reason
+            state.error = error
+            state.started_at = state.finished_at = now
+            self.state.save(run.execution_id, None, (state.record(),))
+            if self.events.active:
+                self._emit_step(run, EventKind.STEP_FINISHED, state)
+            self._settled(run, index, worklist)
+        if run.ready and not run.in_heap and run.dispatchable:
+            self._enqueue(run)
+
+    def _decide(
+        self, run: RunState, step: CompiledStep, state: StepState
+    ) -> tuple[StepStatus, str, str | None] | None:
+        """None if the step may run, else (status, reason, error) to settle it with."""
+        if step.deps:
+            statuses = [run.steps[d].status for d in step.deps]
+            if not step.trigger_rule.satisfied(statuses):
+                blockers = ", ".join(
+                    f"{run.steps[d].step_id}={run.steps[d].status}" for d in step.deps
+                )
+                return (
+                    StepStatus.SKIPPED,
+                    f"trigger rule {step.trigger_rule} not met ({blockers})",
+                    None,
+                )
+        if step.when is not None:
+            try:
+                value = step.when.evaluate(self._expression_context(run, step))
+            except ExpressionError as exc:
+                return StepStatus.FAILED, "condition could not be evaluated", str(exc)
+            if not isinstance(value, bool):
+                return (
+                    StepStatus.FAILED,
+                    "condition could not be evaluated",
+                    f"condition {step.when.source!r} gave {value!r}, not a boolean",
+                )
+            if not value:
+                return StepStatus.SKIPPED, f"condition is false: {step.when.source}", None
+        return None
+
+    def _expression_context(self, run: RunState, step: CompiledStep) -> dict[str, Any]:
+        refs = step.step_refs
+        if refs is None:
+            refs = frozenset(run.compiled.ancestors(step.index))
+        states = run.steps
+        return {
+            "inputs": run.inputs,
+            "vars": run.vars,
+            "steps": {states[i].step_id: states[i].view() for i in refs},
+        }
+
+    def _settled(self, run: RunState, index: int, worklist: list[int]) -> None:
+        """Book a step that reached a terminal status and find dependents now resolvable."""
+        run.unfinished -= 1
+        state = run.steps[index]
+        step = run.compiled.steps[index]
+        if state.status.failed and not step.spec.allow_failure:
+            run.failures += 1
+            if run.compiled.template.failure_policy is FailurePolicy.FAIL_FAST and not run.stopping:
+                run.stopping = True
+                run.error = f"step '{state.step_id}' {state.status}: {state.error or state.reason}"
+        waiting = run.waiting
+        for dependent in step.dependents:
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                worklist.append(dependent)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def _enqueue(self, run: RunState) -> None:
+        run.in_heap = True
+        heapq.heappush(self._heap, (-run.priority, run.seq, run))
+
+    def _pump(self) -> None:
+        """Start ready steps, highest priority first, while the limits allow."""
+        heap = self._heap
+        loop: asyncio.AbstractEventLoop | None = None
+        while heap and self._running < self._limit:
+            run = heap[0][2]
+            if not run.ready or not run.dispatchable or run.running >= run.max_running:
+                heapq.heappop(heap)
+                run.in_heap = False
+                continue
+            index = run.ready.popleft()
+            run.running += 1
+            self._running += 1
+            if loop is None:
+                loop = asyncio.get_running_loop()
+            run.tasks[index] = loop.create_task(self._execute(run, index))
+
+    async def _execute(self, run: RunState, index: int) -> None:
+        step = run.compiled.steps[index]
+        state = run.steps[index]
+        loop = asyncio.get_running_loop()
+        if run.stopping:
+            # Stopped between dispatch and this task's first step: it never started.
+            state.status = _CANCELLED
+            state.reason = self._stop_reason(run)
+            state.started_at = loop.time()
+        else:
+            state.status = StepStatus.RUNNING
+            state.started_at = loop.time()
+            self.state.save(run.execution_id, None, (state.record(),))
+            if self.events.active:
+                self._emit_step(run, EventKind.STEP_STARTED, state)
+            try:
+                await self._attempts(run, step, state, loop)
+            except asyncio.CancelledError:
+                if run.timed_out:
+                    state.status = StepStatus.TIMED_OUT
+                    state.error = "cancelled: the workflow timeout passed"
+                else:
+                    state.status = _CANCELLED
+                    state.reason = self._stop_reason(run)
+        state.finished_at = loop.time()
+        self.state.save(run.execution_id, None, (state.record(),))
+        if self.events.active:
+            self._emit_step(run, EventKind.STEP_FINISHED, state)
+        del run.tasks[index]
+        run.running -= 1
+        self._running -= 1
+        worklist: list[int] = []
+        self._settled(run, index, worklist)
+        if worklist:
+            self._resolve_all(run, worklist)
+        elif run.ready and not run.in_heap and run.dispatchable:
+            self._enqueue(run)
+        if self._heap:
+            self._pump()
+        if run.running == 0:
+            self._maybe_finish(run)
+
+    async def _attempts(
+        self, run: RunState, step: CompiledStep, state: StepState, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        """Run attempts until one succeeds or the retry policy gives up."""
+        action = step.action
+        policy = step.retry
+        timeout = step.spec.timeout
+        try:
+            params = step.params.constant
+            if params is None:
+                params = step.params.resolve(self._expression_context(run, step))
+            if action.params_model is not None:
+                params = action.parse_params(params)
+        except Exception as exc:
+            now = loop.time()
+            state.status = StepStatus.FAILED
+            state.reason = "parameters could not be resolved"
+            state.error = f"{type(exc).__name__}: {exc}"
+            state.attempts = (AttemptRecord(1, now, now, state.error),)
+            return
+        attempt = 0
+        while True:
+            attempt += 1
+            started = loop.time()
+            context = ActionContext(
+                execution_id=run.execution_id,
+                step_id=state.step_id,
+                attempt=attempt,
+                inputs=run.inputs,
+                seed=self.seed,
+            )
+            error: BaseException
+            try:
+                if timeout is None:
+                    outputs = await action.fn(context, params)
+                else:
+                    async with asyncio.timeout(timeout) as scope:
+                        outputs = await action.fn(context, params)
+            except TimeoutError as exc:
+                expired = timeout is not None and scope.expired()
+                error = (
+                    StepTimeoutError(f"attempt {attempt} exceeded the step timeout of {timeout}s")
+                    if expired
+                    else exc
+                )
+            except asyncio.CancelledError:
+                state.attempts += (AttemptRecord(attempt, started, loop.time(), "cancelled"),)
+                raise
+            except Exception as exc:
+                error = exc
+            else:
+                state.attempts += (AttemptRecord(attempt, started, loop.time()),)
+                state.outputs = outputs if outputs is not None else {}
+                state.status = StepStatus.SUCCEEDED
+                return
+            message = f"{type(error).__name__}: {error}"
+            if attempt < policy.max_attempts and is_retryable(policy, error, action.retryable):
+                rng = (
+                    jitter_rng(self.seed, run.execution_id, state.step_id, attempt)
+                    if policy.jitter
+                    else None
+                )
+                delay = backoff_delay(policy, attempt, rng)
+                state.attempts += (AttemptRecord(attempt, started, loop.time(), message, delay),)
+                state.error = message
+                self.state.save(run.execution_id, None, (state.record(),))
+                if self.events.active:
+                    self._emit_step(
+                        run, EventKind.STEP_RETRYING, state, {"delay": delay, "error": message}
+                    )
+                await asyncio.sleep(delay)
+                continue
+            state.attempts += (AttemptRecord(attempt, started, loop.time(), message),)
+            state.error = message
+            state.status = (
+                StepStatus.TIMED_OUT if isinstance(error, StepTimeoutError) else StepStatus.FAILED
+            )
+            if attempt > 1:
+                state.reason = f"gave up after {attempt} attempts"
+            return
+
+    # ------------------------------------------------------------------ stopping and finishing
+
+    def _on_deadline(self, run: RunState) -> None:
+        if run.status.terminal:
+            return
+        run.timed_out = True
+        run.error = f"the workflow timeout of {run.compiled.template.timeout}s passed"
+        self._stop(run, run.error)
+
+    def _stop(self, run: RunState, reason: str) -> None:
+        run.stopping = True
+        if run.error is None and not run.cancel_requested:
+            run.error = reason
+        # Only tasks that have begun can be cancelled safely: a task cancelled before its
+        # first step never enters _execute, so its bookkeeping would be lost. A task not
+        # started yet sees ``stopping`` on entry and settles itself as Cancelled.
+        for index, task in run.tasks.items():
+            if run.steps[index].status is StepStatus.RUNNING:
+                task.cancel(reason)
+        self._maybe_finish(run)
+
+    @staticmethod
+    def _stop_reason(run: RunState) -> str:
+        if run.cancel_requested:
+            return "execution cancelled"
+        return run.error or "execution stopped"
+
+    def _maybe_finish(self, run: RunState) -> None:
+        if run.status.terminal or run.running:
+            return
+        if run.unfinished and not run.stopping:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        leftovers = []
+        for state in run.steps:
+            if not state.status.terminal:
+                state.status = _CANCELLED
+                state.reason = self._stop_reason(run)
+                state.finished_at = now
+                leftovers.append(state.record())
+        run.ready.clear()
+        run.finished_at = now
+        run.status = self._outcome(run)
+        if run.deadline_handle is not None:
+            run.deadline_handle.cancel()
+        self.state.save(run.execution_id, run.record(), leftovers)
+        self.repository.store(run.record())
+        del self._runs[run.execution_id]
+        self._emit_execution(run, EventKind.EXECUTION_FINISHED)
+        if not run.done.done():
+            run.done.set_result(None)
+
+    def _outcome(self, run: RunState) -> ExecutionStatus:
+        if run.cancel_requested:
+            return ExecutionStatus.CANCELLED
+        if run.timed_out:
+            return ExecutionStatus.FAILED
+        if run.failures == 0:
+            return ExecutionStatus.SUCCEEDED
+        policy = run.compiled.template.failure_policy
+        if policy is FailurePolicy.CONTINUE and any(
+            s.status is StepStatus.SUCCEEDED for s in run.steps
+        ):
+            if run.error is None:
+                run.error = f"{run.failures} step(s) failed"
+            return ExecutionStatus.PARTIALLY_SUCCEEDED
+        if run.error is None:
+            failed = [s for s in run.steps if s.status.failed]
+            first = failed[0] if failed else None
+            run.error = (
+                f"step '{first.step_id}' {first.status}: {first.error or first.reason}"
+                if first
+                else "steps failed"
+            )
+        return ExecutionStatus.FAILED
+
+    # ------------------------------------------------------------------ persistence and events
+
+    def _save_execution(self, run: RunState) -> None:
+        record = run.record()
+        self.state.save(run.execution_id, record, ())
+        self.repository.store(record)
+
+    def _emit_execution(self, run: RunState, kind: EventKind) -> None:
+        if self.events.active:
+            self.events.emit(
+                Event(
+                    kind,
+                    run.execution_id,
+                    asyncio.get_running_loop().time(),
+                    run.compiled.name,
+                    status=str(run.status),
+                    data={"error": run.error} if run.error else {},
+                )
+            )
+
+    def _emit_step(
+        self,
+        run: RunState,
+        kind: EventKind,
+        state: StepState,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.events.emit(
+            Event(
+                kind,
+                run.execution_id,
+                asyncio.get_running_loop().time(),
+                run.compiled.name,
+                step_id=state.step_id,
+                status=str(state.status),
+                attempt=len(state.attempts),
+                data=data or ({"reason": state.reason} if state.reason else {}),
+            )
+        )

@@ -1,0 +1,159 @@
+"""The engine's live, mutable state of one execution and its steps.
+
+Kept apart from the immutable records (:mod:`engine.records`): this is what the dispatch
+loop mutates on every transition, laid out for speed (slots, integer indices); records
+are snapshots of it written to the stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from engine.compiled import CompiledWorkflow
+from engine.records import AttemptRecord, ExecutionRecord, StepRecord
+from engine.status import ExecutionStatus, StepStatus
+
+
+class StepState:
+    """Mutable state of one step."""
+
+    __slots__ = (
+        "attempts",
+        "error",
+        "finished_at",
+        "outputs",
+        "reason",
+        "started_at",
+        "status",
+        "step_id",
+    )
+
+    def __init__(self, step_id: str) -> None:
+        self.step_id = step_id
+        self.status = StepStatus.PENDING
+        self.attempts: tuple[AttemptRecord, ...] = ()
+        self.outputs: Mapping[str, Any] | None = None
+        self.error: str | None = None
+        self.reason: str | None = None
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+
+    def record(self) -> StepRecord:
+        """An immutable snapshot for the stores."""
+        return StepRecord(
+            self.step_id,
+            self.status,
+            self.attempts,
+            self.outputs,
+            self.error,
+            self.reason,
+            self.started_at,
+            self.finished_at,
+        )
+
+    def view(self) -> dict[str, Any]:
+        """What expressions see as ``steps.<id>``."""
+        return {
+            "status": str(self.status),
+            "outputs": dict(self.outputs or {}),
+            "attempts": len(self.attempts),
+            "error": self.error,
+        }
+
+
+class RunState:
+    """Mutable state of one execution while the engine runs it."""
+
+    __slots__ = (
+        "cancel_requested",
+        "compiled",
+        "created_at",
+        "deadline_handle",
+        "done",
+        "error",
+        "execution_id",
+        "failures",
+        "finished_at",
+        "in_heap",
+        "inputs",
+        "max_running",
+        "paused",
+        "priority",
+        "ready",
+        "running",
+        "seq",
+        "started_at",
+        "status",
+        "steps",
+        "stopping",
+        "tasks",
+        "timed_out",
+        "unfinished",
+        "vars",
+        "waiting",
+    )
+
+    def __init__(
+        self,
+        *,
+        execution_id: str,
+        compiled: CompiledWorkflow,
+        inputs: dict[str, Any],
+        variables: Mapping[str, Any],
+        priority: int,
+        seq: int,
+        created_at: float,
+        done: asyncio.Future[None],
+    ) -> None:
+        self.execution_id = execution_id
+        self.compiled = compiled
+        self.inputs = inputs
+        self.vars = variables
+        self.priority = priority
+        self.seq = seq
+        self.created_at = created_at
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.status = ExecutionStatus.PENDING
+        self.error: str | None = None
+        self.done = done
+        steps = compiled.steps
+        self.steps = [StepState(s.spec.id) for s in steps]
+        self.waiting = [len(s.deps) for s in steps]
+        self.unfinished = len(steps)
+        self.ready: deque[int] = deque()
+        self.running = 0
+        limit = compiled.template.max_concurrency
+        self.max_running = limit if limit is not None else len(steps) + 1
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.in_heap = False
+        self.paused = False
+        self.stopping = False
+        self.cancel_requested = False
+        self.timed_out = False
+        self.failures = 0
+        self.deadline_handle: asyncio.TimerHandle | None = None
+
+    @property
+    def dispatchable(self) -> bool:
+        """Whether new steps of this execution may start now."""
+        return not (self.paused or self.stopping)
+
+    def record(self) -> ExecutionRecord:
+        """An immutable snapshot for the stores."""
+        template = self.compiled.template
+        return ExecutionRecord(
+            self.execution_id,
+            template.name,
+            template.version,
+            self.status,
+            self.inputs,
+            self.created_at,
+            self.priority,
+            self.started_at,
+            self.finished_at,
+            self.error,
+        )
