@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import PermanentError, TransientError
+from engine.errors import PermanentError, TransientError, describe_schema_error
 from engine.expressions import is_templated
 
 Outputs = Mapping[str, Any] | None
@@ -34,7 +34,6 @@ class ActionContext:
 
     def __init__(
         self,
-        *,
         execution_id: str,
         step_id: str,
         attempt: int,
@@ -89,7 +88,8 @@ class ActionSpec:
                 loc = ".".join(str(p) for p in err["loc"])
                 if err["type"] == "missing" and loc in templated:
                     continue
-                problems.append((f"params.{loc}" if loc else "params", err["msg"]))
+                message = describe_schema_error(err["type"], err["msg"])
+                problems.append((f"params.{loc}" if loc else "params", message))
             return problems
         return []
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import random
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -42,12 +43,13 @@ from engine.compiled import CompiledStep, CompiledWorkflow
 from engine.errors import EngineError, StepTimeoutError, UnknownExecutionError
 from engine.events import Event, EventBus, EventKind
 from engine.expressions import ExpressionError
-from engine.records import AttemptRecord, ExecutionState
+from engine.records import AttemptRecord, ExecutionState, StepRecord
 from engine.retry import backoff_delay, is_retryable, jitter_rng
 from engine.run_state import RunState, StepState
 from engine.status import ExecutionStatus, StepStatus
 from engine.storage import ExecutionRepository, StateStorage
 from engine.template import FailurePolicy, WorkflowTemplate
+from engine.trigger_rules import TriggerRule
 from engine.validation import compile_template
 
 _CANCELLED = StepStatus.CANCELLED
@@ -85,6 +87,9 @@ class Engine:
         self._limit = max_concurrency if max_concurrency is not None else float("inf")
         self._running = 0
         self._seq = itertools.count()
+        # Execution ids come from the seed too, so that everything keyed by them (action
+        # randomness, retry jitter) repeats exactly in a rerun with the same seed.
+        self._ids = random.Random(f"execution-ids:{seed}")
         self._closed = False
 
     # ------------------------------------------------------------------ templates
@@ -144,7 +149,7 @@ class Engine:
         bound = compiled.bind_inputs(inputs)
         variables = compiled.vars.resolve({"inputs": bound})
         loop = asyncio.get_running_loop()
-        execution_id = execution_id or str(uuid.uuid4())
+        execution_id = execution_id or str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
         if execution_id in self._runs or self.repository.get(execution_id) is not None:
             raise EngineError(f"an execution with id '{execution_id}' already exists")
         run = RunState(
@@ -159,7 +164,8 @@ class Engine:
         )
         record = run.record()
         self.repository.store(record)
-        self.state.save(execution_id, record, [s.record() for s in run.steps])
+        # Steps without a saved record are Pending: nothing to write for them yet.
+        self.state.save(execution_id, record, ())
         self._runs[execution_id] = run
         self._emit_execution(run, EventKind.EXECUTION_SUBMITTED)
         self._start(run, loop)
@@ -182,11 +188,22 @@ class Engine:
         return await self.wait(await self.submit(template, inputs, **kwargs))
 
     def get(self, execution_id: str) -> ExecutionState:
-        """The execution's current persisted state."""
+        """The execution's current persisted state, every step of its template included.
+
+        A step the stores hold no record of has not started: it is reported Pending.
+        """
         state = self.state.load(execution_id)
         if state is None:
             raise UnknownExecutionError(execution_id)
-        return state
+        record = state.execution
+        compiled = self._templates.get((record.workflow, record.version))
+        if compiled is None or len(state.steps) == len(compiled.steps):
+            return state
+        steps = {
+            s.id: state.steps.get(s.id) or StepRecord(s.id, StepStatus.PENDING)
+            for s in compiled.steps
+        }
+        return ExecutionState(record, steps)
 
     def pause(self, execution_id: str) -> None:
         """Start no new steps of the execution; running ones finish."""
@@ -277,7 +294,16 @@ class Engine:
                 continue
             outcome = self._decide(run, step, state)
             if outcome is None:
-                run.ready.append(index)
+                if (
+                    not self._heap
+                    and not run.ready
+                    and self._running < self._limit
+                    and run.running < run.max_running
+                    and run.dispatchable
+                ):
+                    self._dispatch(run, index)
+                else:
+                    run.ready.append(index)
                 continue
             status, reason, error = outcome
             now = asyncio.get_running_loop().time()
@@ -285,7 +311,7 @@ class Engine:
             state.reason = reason
             state.error = error
             state.started_at = state.finished_at = now
-            self.state.save(run.execution_id, None, (state.record(),))
+            self.state.save_step(run.execution_id, state.record())
             if self.events.active:
                 self._emit_step(run, EventKind.STEP_FINISHED, state)
             self._settled(run, index, worklist)
@@ -296,7 +322,9 @@ class Engine:
         self, run: RunState, step: CompiledStep, state: StepState
     ) -> tuple[StepStatus, str, str | None] | None:
         """None if the step may run, else (status, reason, error) to settle it with."""
-        if step.deps:
+        if step.deps and not (
+            step.trigger_rule is TriggerRule.ALL_SUCCEEDED and not run.unsucceeded[step.index]
+        ):
             statuses = [run.steps[d].status for d in step.deps]
             if not step.trigger_rule.satisfied(statuses):
                 blockers = ", ".join(
@@ -344,9 +372,14 @@ class Engine:
                 run.stopping = True
                 run.error = f"step '{state.step_id}' {state.status}: {state.error or state.reason}"
         waiting = run.waiting
+        if state.status is not StepStatus.SUCCEEDED:
+            unsucceeded = run.unsucceeded
+            for dependent in step.dependents:
+                unsucceeded[dependent] += 1
         for dependent in step.dependents:
-            waiting[dependent] -= 1
-            if waiting[dependent] == 0:
+            left = waiting[dependent] - 1
+            waiting[dependent] = left
+            if not left:
                 worklist.append(dependent)
 
     # ------------------------------------------------------------------ dispatch
@@ -358,46 +391,84 @@ class Engine:
     def _pump(self) -> None:
         """Start ready steps, highest priority first, while the limits allow."""
         heap = self._heap
-        loop: asyncio.AbstractEventLoop | None = None
         while heap and self._running < self._limit:
             run = heap[0][2]
             if not run.ready or not run.dispatchable or run.running >= run.max_running:
                 heapq.heappop(heap)
                 run.in_heap = False
                 continue
-            index = run.ready.popleft()
-            run.running += 1
-            self._running += 1
-            if loop is None:
-                loop = asyncio.get_running_loop()
-            run.tasks[index] = loop.create_task(self._execute(run, index))
+            self._dispatch(run, run.ready.popleft())
+
+    def _dispatch(self, run: RunState, index: int) -> None:
+        run.running += 1
+        self._running += 1
+        run.tasks[index] = asyncio.get_running_loop().create_task(self._execute(run, index))
 
     async def _execute(self, run: RunState, index: int) -> None:
+        """Run one step to a terminal status, then settle it. One Task per started step.
+
+        The attempt loop is inlined (not a nested coroutine) because this is the engine's
+        hottest path; the rare branches live in plain helper methods.
+        """
         step = run.compiled.steps[index]
         state = run.steps[index]
         loop = asyncio.get_running_loop()
+        state.started_at = started = loop.time()
         if run.stopping:
             # Stopped between dispatch and this task's first step: it never started.
             state.status = _CANCELLED
             state.reason = self._stop_reason(run)
-            state.started_at = loop.time()
         else:
             state.status = StepStatus.RUNNING
-            state.started_at = loop.time()
-            self.state.save(run.execution_id, None, (state.record(),))
+            self.state.save_step(run.execution_id, state.record())
             if self.events.active:
                 self._emit_step(run, EventKind.STEP_STARTED, state)
-            try:
-                await self._attempts(run, step, state, loop)
-            except asyncio.CancelledError:
-                if run.timed_out:
-                    state.status = StepStatus.TIMED_OUT
-                    state.error = "cancelled: the workflow timeout passed"
+            params = step.params.constant
+            if params is None or step.action.params_model is not None:
+                params = self._resolve_params(run, step, state, started)
+            fn = step.action.fn
+            timeout = step.spec.timeout
+            attempt = 0
+            while params is not None:
+                attempt += 1
+                context = ActionContext(
+                    run.execution_id, state.step_id, attempt, run.inputs, self.seed
+                )
+                try:
+                    if timeout is None:
+                        outputs = await fn(context, params)
+                    else:
+                        async with asyncio.timeout(timeout) as scope:
+                            outputs = await fn(context, params)
+                except asyncio.CancelledError:
+                    self._cancelled(run, state, attempt, started, loop.time())
+                    break
+                except BaseException as exc:
+                    if isinstance(exc, TimeoutError) and timeout is not None and scope.expired():
+                        exc = StepTimeoutError(
+                            f"attempt {attempt} exceeded the step timeout of {timeout}s"
+                        )
+                    elif not isinstance(exc, Exception):
+                        raise
+                    delay = self._failed_attempt(run, step, state, attempt, started, exc)
+                    if delay is None:
+                        break
+                    try:
+                        await asyncio.sleep(delay)
+                    except asyncio.CancelledError:
+                        self._cancelled(run, state, None, started, loop.time())
+                        break
+                    started = loop.time()
                 else:
-                    state.status = _CANCELLED
-                    state.reason = self._stop_reason(run)
-        state.finished_at = loop.time()
-        self.state.save(run.execution_id, None, (state.record(),))
+                    state.finished_at = now = loop.time()
+                    state.attempts += (AttemptRecord(attempt, started, now),)
+                    state.outputs = outputs if outputs is not None else {}
+                    state.error = None  # earlier attempts' errors stay in the attempt log
+                    state.status = StepStatus.SUCCEEDED
+                    break
+        if state.finished_at is None:
+            state.finished_at = loop.time()
+        self.state.save_step(run.execution_id, state.record())
         if self.events.active:
             self._emit_step(run, EventKind.STEP_FINISHED, state)
         del run.tasks[index]
@@ -414,86 +485,74 @@ class Engine:
         if run.running == 0:
             self._maybe_finish(run)
 
-    async def _attempts(
-        self, run: RunState, step: CompiledStep, state: StepState, loop: asyncio.AbstractEventLoop
-    ) -> None:
-        """Run attempts until one succeeds or the retry policy gives up."""
-        action = step.action
-        policy = step.retry
-        timeout = step.spec.timeout
+    def _resolve_params(
+        self, run: RunState, step: CompiledStep, state: StepState, now: float
+    ) -> Mapping[str, Any] | None:
+        """The step's parameters with templates resolved, or None after failing the step."""
         try:
             params = step.params.constant
             if params is None:
                 params = step.params.resolve(self._expression_context(run, step))
-            if action.params_model is not None:
-                params = action.parse_params(params)
+            if step.action.params_model is not None:
+                params = step.action.parse_params(params)
         except Exception as exc:
-            now = loop.time()
             state.status = StepStatus.FAILED
             state.reason = "parameters could not be resolved"
             state.error = f"{type(exc).__name__}: {exc}"
             state.attempts = (AttemptRecord(1, now, now, state.error),)
-            return
-        attempt = 0
-        while True:
-            attempt += 1
-            started = loop.time()
-            context = ActionContext(
-                execution_id=run.execution_id,
-                step_id=state.step_id,
-                attempt=attempt,
-                inputs=run.inputs,
-                seed=self.seed,
+            return None
+        return params
+
+    def _failed_attempt(
+        self,
+        run: RunState,
+        step: CompiledStep,
+        state: StepState,
+        attempt: int,
+        started: float,
+        error: Exception,
+    ) -> float | None:
+        """Record a failed attempt; the backoff delay if the policy retries it, else None."""
+        policy = step.retry
+        now = asyncio.get_running_loop().time()
+        message = f"{type(error).__name__}: {error}"
+        state.error = message
+        if attempt < policy.max_attempts and is_retryable(policy, error, step.action.retryable):
+            rng = (
+                jitter_rng(self.seed, run.execution_id, state.step_id, attempt)
+                if policy.jitter
+                else None
             )
-            error: BaseException
-            try:
-                if timeout is None:
-                    outputs = await action.fn(context, params)
-                else:
-                    async with asyncio.timeout(timeout) as scope:
-                        outputs = await action.fn(context, params)
-            except TimeoutError as exc:
-                expired = timeout is not None and scope.expired()
-                error = (
-                    StepTimeoutError(f"attempt {attempt} exceeded the step timeout of {timeout}s")
-                    if expired
-                    else exc
+            delay = backoff_delay(policy, attempt, rng)
+            state.attempts += (AttemptRecord(attempt, started, now, message, delay),)
+            self.state.save_step(run.execution_id, state.record())
+            if self.events.active:
+                self._emit_step(
+                    run, EventKind.STEP_RETRYING, state, {"delay": delay, "error": message}
                 )
-            except asyncio.CancelledError:
-                state.attempts += (AttemptRecord(attempt, started, loop.time(), "cancelled"),)
-                raise
-            except Exception as exc:
-                error = exc
-            else:
-                state.attempts += (AttemptRecord(attempt, started, loop.time()),)
-                state.outputs = outputs if outputs is not None else {}
-                state.status = StepStatus.SUCCEEDED
-                return
-            message = f"{type(error).__name__}: {error}"
-            if attempt < policy.max_attempts and is_retryable(policy, error, action.retryable):
-                rng = (
-                    jitter_rng(self.seed, run.execution_id, state.step_id, attempt)
-                    if policy.jitter
-                    else None
-                )
-                delay = backoff_delay(policy, attempt, rng)
-                state.attempts += (AttemptRecord(attempt, started, loop.time(), message, delay),)
-                state.error = message
-                self.state.save(run.execution_id, None, (state.record(),))
-                if self.events.active:
-                    self._emit_step(
-                        run, EventKind.STEP_RETRYING, state, {"delay": delay, "error": message}
-                    )
-                await asyncio.sleep(delay)
-                continue
-            state.attempts += (AttemptRecord(attempt, started, loop.time(), message),)
-            state.error = message
-            state.status = (
-                StepStatus.TIMED_OUT if isinstance(error, StepTimeoutError) else StepStatus.FAILED
-            )
-            if attempt > 1:
-                state.reason = f"gave up after {attempt} attempts"
-            return
+            return delay
+        state.attempts += (AttemptRecord(attempt, started, now, message),)
+        state.finished_at = now
+        state.status = (
+            StepStatus.TIMED_OUT if isinstance(error, StepTimeoutError) else StepStatus.FAILED
+        )
+        if attempt > 1:
+            state.reason = f"gave up after {attempt} attempts"
+        return None
+
+    def _cancelled(
+        self, run: RunState, state: StepState, attempt: int | None, started: float, now: float
+    ) -> None:
+        """Record a step cancelled mid-attempt (or mid-backoff when ``attempt`` is None)."""
+        if attempt is not None:
+            state.attempts += (AttemptRecord(attempt, started, now, "cancelled"),)
+        state.finished_at = now
+        if run.timed_out:
+            state.status = StepStatus.TIMED_OUT
+            state.error = "cancelled: the workflow timeout passed"
+        else:
+            state.status = _CANCELLED
+            state.reason = self._stop_reason(run)
 
     # ------------------------------------------------------------------ stopping and finishing
 

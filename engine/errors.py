@@ -47,13 +47,25 @@ class TemplateError(ValueError):
     """
 
     def __init__(self, problems: Iterable[Problem], *, name: str | None = None) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
+        # Document order: a user fixes a file top to bottom.
+        self.problems: tuple[Problem, ...] = tuple(
+            sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+        )
         self.name = name
         head = f"workflow template '{name}'" if name else "workflow template"
         count = len(self.problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{head} is invalid ({count} {noun}):\n{lines}")
+
+
+def describe_schema_error(error_type: str, message: str) -> str:
+    """A schema error in the project's words (pydantic's are terse for a template author)."""
+    if error_type == "extra_forbidden":
+        return "unknown field"
+    if error_type == "missing":
+        return "required field is missing"
+    return message
 
 
 class InputError(TemplateError):

@@ -16,6 +16,8 @@ from engine.compiled import CompiledWorkflow
 from engine.records import AttemptRecord, ExecutionRecord, StepRecord
 from engine.status import ExecutionStatus, StepStatus
 
+_new_tuple = tuple.__new__
+
 
 class StepState:
     """Mutable state of one step."""
@@ -43,15 +45,20 @@ class StepState:
 
     def record(self) -> StepRecord:
         """An immutable snapshot for the stores."""
-        return StepRecord(
-            self.step_id,
-            self.status,
-            self.attempts,
-            self.outputs,
-            self.error,
-            self.reason,
-            self.started_at,
-            self.finished_at,
+        # tuple.__new__ skips the named tuple's Python-level __new__: this runs on every
+        # transition of every step.
+        return _new_tuple(
+            StepRecord,
+            (
+                self.step_id,
+                self.status,
+                self.attempts,
+                self.outputs,
+                self.error,
+                self.reason,
+                self.started_at,
+                self.finished_at,
+            ),
         )
 
     def view(self) -> dict[str, Any]:
@@ -92,6 +99,7 @@ class RunState:
         "tasks",
         "timed_out",
         "unfinished",
+        "unsucceeded",
         "vars",
         "waiting",
     )
@@ -123,6 +131,9 @@ class RunState:
         steps = compiled.steps
         self.steps = [StepState(s.spec.id) for s in steps]
         self.waiting = [len(s.deps) for s in steps]
+        # Dependencies that finished other than Succeeded, per step: the default trigger
+        # rule (all_succeeded) then needs no look at the dependencies themselves.
+        self.unsucceeded = [0] * len(steps)
         self.unfinished = len(steps)
         self.ready: deque[int] = deque()
         self.running = 0

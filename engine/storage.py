@@ -23,6 +23,9 @@ class StateStorage(Protocol):
     ) -> None:
         """Upsert the execution record (when given) and the given step records."""
 
+    def save_step(self, execution_id: str, step: StepRecord) -> None:
+        """Upsert one step record of an execution already saved: the dispatch-path form."""
+
     def load(self, execution_id: str) -> ExecutionState | None:
         """The execution with all its steps, or None if unknown."""
 

@@ -40,6 +40,17 @@ class InMemoryStateStorage:
             for record in steps:
                 table[record.step_id] = record
 
+    def save_step(self, execution_id: str, step: StepRecord) -> None:
+        """Upsert one step record of an execution already saved."""
+        with self._lock:
+            try:
+                self._steps[execution_id][step.step_id] = step
+            except KeyError:
+                raise KeyError(
+                    f"cannot save step '{step.step_id}' of execution '{execution_id}': its "
+                    "execution record was never saved"
+                ) from None
+
     def load(self, execution_id: str) -> ExecutionState | None:
         """A copy of the execution and its steps, or None."""
         with self._lock:

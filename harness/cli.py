@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typer
 
+from harness.commands import bench, demo
+
 app = typer.Typer(
     name="windtunnel",
     help="Prove a workflow engine right before it touches production.",
@@ -19,6 +21,10 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """Prove a workflow engine right before it touches production."""
+
+
+app.add_typer(bench.app, name="bench")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -1,0 +1,162 @@
+"""``windtunnel bench engine``: the engine's per-step overhead against the asyncio floor.
+
+Both sides run the same DAG: ``layers`` layers of no-op steps, each step depending on
+two steps of the layer before. The floor is plain asyncio, one Task per node awaiting
+its dependencies' Tasks: the least any asyncio DAG runner can do. The engine runs the
+same shape through its real dispatch path, with in-memory stores receiving every state
+transition. Runs alternate (engine, floor, engine, ...) so drift on a shared machine
+hits both sides alike, and the median of each side is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import statistics
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+
+from engine import Engine, ExecutionStatus, StepSpec, WorkflowTemplate
+from engine.compiled import CompiledWorkflow
+from fakes.stores import InMemoryExecutionRepository, InMemoryStateStorage
+
+
+@dataclass(frozen=True)
+class EngineBenchResult:
+    """The figures ``windtunnel bench engine`` prints."""
+
+    steps: int
+    layers: int
+    repeats: int
+    engine_us_per_step: float
+    floor_us_per_task: float
+    ratio: float
+    peak_kib_per_step: float
+    compile_us_per_step: float
+    compare_steps: int | None = None
+    compare_engine_us_per_step: float | None = None
+    scale_ratio: float | None = None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """The result as a JSON-ready dict."""
+        return asdict(self)
+
+
+def layered_template(steps: int, layers: int = 10) -> WorkflowTemplate:
+    """``steps`` no-op steps in ``layers`` layers, each depending on two of the layer before."""
+    if steps < layers or steps % layers:
+        raise ValueError(f"steps ({steps}) must be a positive multiple of layers ({layers})")
+    width = steps // layers
+    specs = []
+    for layer in range(layers):
+        for i in range(width):
+            deps: tuple[str, ...] = ()
+            if layer:
+                deps = tuple(
+                    dict.fromkeys((f"s{layer - 1}_{i}", f"s{layer - 1}_{(i + 1) % width}"))
+                )
+            specs.append(StepSpec(id=f"s{layer}_{i}", action="noop", depends_on=deps))
+    return WorkflowTemplate(name=f"bench-{steps}", steps=tuple(specs))
+
+
+async def _floor(steps: int, layers: int) -> None:
+    width = steps // layers
+
+    async def node(deps: tuple[asyncio.Task[None], ...]) -> None:
+        for dep in deps:
+            await dep
+
+    previous: list[asyncio.Task[None]] = []
+    for layer in range(layers):
+        current = []
+        for i in range(width):
+            deps = (
+                () if not layer else tuple(dict.fromkeys((previous[i], previous[(i + 1) % width])))
+            )
+            current.append(asyncio.ensure_future(node(deps)))
+        previous = current
+    await asyncio.gather(*previous)
+
+
+def _new_engine() -> Engine:
+    return Engine(state_storage=InMemoryStateStorage(), repository=InMemoryExecutionRepository())
+
+
+async def _engine_run(compiled: CompiledWorkflow) -> None:
+    engine = _new_engine()
+    engine.register(compiled)
+    result = await engine.run(compiled)
+    if result.status is not ExecutionStatus.SUCCEEDED:
+        raise RuntimeError(f"benchmark workflow ended {result.status}: {result.execution.error}")
+
+
+def _timed(factory: Callable[[], Awaitable[None]]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    asyncio.run(_as_coro(factory))
+    return time.perf_counter() - start
+
+
+async def _as_coro(factory: Callable[[], Awaitable[None]]) -> None:
+    await factory()
+
+
+def _per_step(
+    compiled: CompiledWorkflow, steps: int, layers: int, repeats: int
+) -> tuple[float, float]:
+    engine_times, floor_times = [], []
+    for _ in range(repeats):
+        engine_times.append(_timed(lambda: _engine_run(compiled)))
+        floor_times.append(_timed(lambda: _floor(steps, layers)))
+    return (
+        statistics.median(engine_times) / steps * 1e6,
+        statistics.median(floor_times) / steps * 1e6,
+    )
+
+
+def _peak_kib_per_step(compiled: CompiledWorkflow, steps: int) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        asyncio.run(_engine_run(compiled))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return (peak - base) / steps / 1024
+
+
+def run_engine_bench(
+    steps: int = 10_000, *, layers: int = 10, repeats: int = 5, compare_steps: int | None = 1_000
+) -> EngineBenchResult:
+    """Measure the engine and the floor at ``steps`` (and per-step scaling vs ``compare_steps``)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    template = layered_template(steps, layers)
+    start = time.perf_counter()
+    compiled = _new_engine().register(template)
+    compile_us = (time.perf_counter() - start) / steps * 1e6
+    # One warm-up round so imports and first-call caches are not billed to either side.
+    _per_step(compiled, steps, layers, 1)
+    engine_us, floor_us = _per_step(compiled, steps, layers, repeats)
+    compare_us = scale = None
+    if compare_steps:
+        small = _new_engine().register(layered_template(compare_steps, layers))
+        compare_us, _ = _per_step(small, compare_steps, layers, max(repeats, 5))
+        scale = engine_us / compare_us
+    return EngineBenchResult(
+        steps=steps,
+        layers=layers,
+        repeats=repeats,
+        engine_us_per_step=round(engine_us, 2),
+        floor_us_per_task=round(floor_us, 2),
+        ratio=round(engine_us / floor_us, 3),
+        peak_kib_per_step=round(_peak_kib_per_step(compiled, steps), 3),
+        compile_us_per_step=round(compile_us, 2),
+        compare_steps=compare_steps or None,
+        compare_engine_us_per_step=None if compare_us is None else round(compare_us, 2),
+        scale_ratio=None if scale is None else round(scale, 3),
+    )

@@ -1,0 +1,57 @@
+"""``windtunnel bench``: benchmarks that print ratios against in-run baselines."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="Benchmarks; each prints a ratio against a baseline measured in the same run.",
+    no_args_is_help=True,
+)
+
+
+@app.command("engine")
+def engine(
+    steps: int = typer.Option(10_000, "--steps", min=10, help="Steps in the DAG (multiple of 10)."),
+    repeats: int = typer.Option(5, "--repeats", min=1, help="Timed runs of each side."),
+    compare_steps: int = typer.Option(
+        1_000,
+        "--compare-steps",
+        min=0,
+        help="Smaller DAG for the per-step scaling ratio (0: skip).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="End with one JSON line of the results."),
+) -> None:
+    """Engine µs/step on a 10-layer no-op DAG against the plain-asyncio floor."""
+    from harness.bench.engine_bench import run_engine_bench
+
+    try:
+        result = run_engine_bench(steps, repeats=repeats, compare_steps=compare_steps or None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    table = Table(title=f"engine vs asyncio floor, {result.steps:,} steps, {result.layers} layers")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("engine µs/step", f"{result.engine_us_per_step:.2f}")
+    table.add_row("floor µs/task (plain asyncio)", f"{result.floor_us_per_task:.2f}")
+    table.add_row("ratio (target ≤ 2.0)", f"{result.ratio:.3f}")
+    if result.scale_ratio is not None:
+        table.add_row(
+            f"engine µs/step at {result.compare_steps:,}",
+            f"{result.compare_engine_us_per_step:.2f}",
+        )
+        table.add_row(
+            f"scaling {result.steps:,} vs {result.compare_steps:,} (target ≤ 1.2)",
+            f"{result.scale_ratio:.3f}",
+        )
+    table.add_row("peak KiB/step (target ≤ 2)", f"{result.peak_kib_per_step:.3f}")
+    table.add_row(
+        "compile µs/step (once per template version)", f"{result.compile_us_per_step:.2f}"
+    )
+    Console().print(table)
+    if as_json:
+        print(json.dumps(result.as_dict()))
