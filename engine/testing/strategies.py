@@ -1,0 +1,383 @@
+"""Hypothesis strategies that generate valid workflow templates for property tests.
+
+The engine's own property tests use them, and so can anybody who writes actions,
+stores or harness code on top of the engine: draw a template, run it, and check what
+must hold whatever the shape of the DAG. Every template drawn here passes
+:func:`engine.compile_template` with :func:`engine.default_registry`; it uses only the
+built-in actions (``noop``, ``sleep``, ``fail_with_probability``).
+
+What a generated template can hold, each feature switchable by a parameter:
+
+* a layered DAG (:func:`dags`) of bounded width, depth and fan-in: every step of layer
+  ``k > 0`` depends on at least one step of layer ``k - 1``, so the depth is real;
+* injected failures through ``fail_with_probability`` with probability 0, 1 or in
+  between, retryable or not; failures are drawn from the attempt's seeded generator,
+  so a run is reproducible given the engine seed **and the execution id** (pass
+  ``execution_id=`` to ``submit``/``run``; the default is a random UUID);
+* ``sleep`` steps of a few seconds of loop time, per-step timeouts that may cut them
+  short, and an optional workflow timeout;
+* ``when`` conditions over the declared inputs (``inputs.flag``, ``inputs.n``) and over
+  the status, attempts and outputs of the step's ancestors only (what validation
+  allows); every condition evaluates to a boolean whatever happened upstream;
+* every :class:`~engine.TriggerRule`, retry policies with small attempts, delays and
+  jitter, ``allow_failure``, both failure policies and a per-template
+  ``max_concurrency``.
+
+Sizes are bounded (at most :data:`MAX_STEPS` steps, delays of a few seconds) so that a
+run under virtual loop time takes milliseconds. Generated templates declare two inputs,
+``flag`` (boolean) and ``n`` (integer), with defaults; :func:`workflow_inputs` draws
+values for them.
+
+Example::
+
+    from hypothesis import given
+    from engine.testing.strategies import workflow_templates
+
+    @given(workflow_templates(max_steps=10, failures=False))
+    def test_without_failures_everything_succeeds(template): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from engine.template import (
+    FailurePolicy,
+    InputSpec,
+    RetryOn,
+    RetryPolicy,
+    StepSpec,
+    WorkflowTemplate,
+)
+from engine.trigger_rules import TriggerRule
+
+__all__ = [
+    "MAX_STEPS",
+    "Dag",
+    "dags",
+    "retry_policies",
+    "workflow_inputs",
+    "workflow_templates",
+]
+
+MAX_STEPS = 30
+"""The largest number of steps a generated template may have."""
+
+_SLEEP_SECONDS = (0.0, 0.5, 1.0, 2.0, 5.0)
+_STEP_TIMEOUTS = (0.25, 1.0, 2.0, 3.0, 10.0)
+_WORKFLOW_TIMEOUTS = (1.0, 3.0, 10.0, 30.0)
+_PROBABILITIES = (0.0, 1.0, 0.5, 0.2, 0.8)
+_DELAYS = (0.0, 0.5, 1.0, 3.0)
+_RETRY_ON: tuple[tuple[RetryOn, ...], ...] = (
+    ("retryable", "timeout"),
+    ("retryable",),
+    ("timeout",),
+    ("any",),
+)
+_INPUTS = {
+    "flag": InputSpec(type="boolean", default=False, description="generated condition input"),
+    "n": InputSpec(type="integer", default=0, description="generated condition input"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Dag:
+    """The shape of a generated workflow: step ids by layer and each step's dependencies.
+
+    ``deps`` maps every step id to the ids it depends on directly; ``layers`` lists the
+    ids of each layer, roots first. ``ids`` is a topological order.
+    """
+
+    layers: tuple[tuple[str, ...], ...]
+    deps: Mapping[str, tuple[str, ...]]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every step id, layer by layer (a topological order)."""
+        return tuple(step for layer in self.layers for step in layer)
+
+    def ancestors(self, step_id: str) -> set[str]:
+        """Every step ``step_id`` depends on, directly or not."""
+        seen: set[str] = set()
+        stack = list(self.deps[step_id])
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self.deps[current])
+        return seen
+
+
+def _check_bound(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise InvalidArgument(f"{name}={value!r} must be between {low} and {high}")
+
+
+@st.composite
+def _dags(
+    draw: st.DrawFn,
+    min_steps: int,
+    max_steps: int,
+    max_depth: int,
+    max_width: int,
+    max_fan_in: int,
+) -> Dag:
+    # Enough layers to reach min_steps even if every layer is max_width wide.
+    min_depth = min(max_depth, -(-min_steps // max_width))
+    depth = draw(st.integers(min_depth, max_depth))
+    layers: list[tuple[str, ...]] = []
+    deps: dict[str, tuple[str, ...]] = {}
+    earlier: list[str] = []
+    count = 0
+    for layer_index in range(depth):
+        room = max_steps - count
+        if room <= 0:
+            break
+        layers_left = depth - layer_index
+        # Leave at least one step for each later layer and reach min_steps by the end.
+        need = max(1, min_steps - count - (layers_left - 1) * max_width)
+        low = min(need, room)
+        width = draw(st.integers(low, max(low, min(max_width, room))))
+        layer = tuple(f"s{count + k}" for k in range(width))
+        for step_id in layer:
+            if not layers:
+                deps[step_id] = ()
+                continue
+            first = draw(st.sampled_from(layers[-1]))
+            others = [s for s in earlier if s != first]
+            extra: list[str] = (
+                draw(st.lists(st.sampled_from(others), max_size=max_fan_in - 1, unique=True))
+                if others and max_fan_in > 1
+                else []
+            )
+            deps[step_id] = (first, *extra)
+        layers.append(layer)
+        earlier.extend(layer)
+        count += width
+    return Dag(tuple(layers), deps)
+
+
+def dags(
+    *,
+    min_steps: int = 1,
+    max_steps: int = 12,
+    max_depth: int = 6,
+    max_width: int = 6,
+    max_fan_in: int = 3,
+) -> st.SearchStrategy[Dag]:
+    """Layered DAG shapes: step ids ``s0``, ``s1``, ... and their dependencies.
+
+    ``max_depth`` bounds the number of layers, ``max_width`` the steps per layer and
+    ``max_fan_in`` the direct dependencies of a step (at least one in the previous
+    layer, the rest anywhere earlier). Shrinks towards a single step.
+    """
+    _check_bound("max_steps", max_steps, 1, MAX_STEPS)
+    _check_bound("min_steps", min_steps, 1, max_steps)
+    _check_bound("max_depth", max_depth, 1, MAX_STEPS)
+    _check_bound("max_width", max_width, 1, MAX_STEPS)
+    _check_bound("max_fan_in", max_fan_in, 1, MAX_STEPS)
+    if max_depth * max_width < min_steps:
+        raise InvalidArgument(
+            f"max_depth * max_width = {max_depth * max_width} cannot hold min_steps={min_steps}"
+        )
+    return _dags(min_steps, max_steps, max_depth, max_width, max_fan_in)
+
+
+def retry_policies(
+    *, max_attempts: int = 4, jitter: bool = True, max_delay: float = 5.0
+) -> st.SearchStrategy[RetryPolicy]:
+    """Small retry policies: up to ``max_attempts`` tries, delays of a few seconds."""
+    _check_bound("max_attempts", max_attempts, 1, 1000)
+    delays = st.sampled_from([d for d in _DELAYS if d <= max_delay] or [0.0])
+
+    @st.composite
+    def build(draw: st.DrawFn) -> RetryPolicy:
+        delay = draw(delays)
+        return RetryPolicy(
+            max_attempts=draw(st.integers(1, max_attempts)),
+            backoff=draw(st.sampled_from(["fixed", "linear", "exponential"])),
+            delay=delay,
+            max_delay=draw(st.sampled_from(sorted({delay, max_delay}))),
+            multiplier=draw(st.sampled_from([2.0, 1.0, 3.0])),
+            jitter=draw(st.sampled_from([0.0, 0.1, 0.5])) if jitter else 0.0,
+            retry_on=draw(st.sampled_from(_RETRY_ON)),
+        )
+
+    return build()
+
+
+def _conditions(draw: st.DrawFn, ancestors: Sequence[str]) -> str:
+    """A CEL condition that is a boolean whatever its ancestors' outcome was."""
+    over_inputs = st.sampled_from(
+        ["inputs.flag", "!inputs.flag", "inputs.n > 1", "inputs.n <= 2", "true", "false"]
+    )
+    if not ancestors:
+        return draw(over_inputs)
+    step = draw(st.sampled_from(sorted(ancestors, key=lambda s: int(s[1:]))))
+    over_steps = st.sampled_from(
+        [
+            f"steps.{step}.status == 'Succeeded'",
+            f"steps.{step}.status != 'Skipped'",
+            f"steps.{step}.status == 'Failed' || steps.{step}.status == 'TimedOut'",
+            f"steps.{step}.attempts >= 2",
+            f"has(steps.{step}.outputs.value) && steps.{step}.outputs.value > 4",
+            f"has(steps.{step}.outputs.attempt) && steps.{step}.outputs.attempt > 1",
+            f"inputs.flag || steps.{step}.status == 'Succeeded'",
+        ]
+    )
+    return draw(st.one_of(over_inputs, over_steps))
+
+
+@st.composite
+def _templates(
+    draw: st.DrawFn,
+    shapes: st.SearchStrategy[Dag],
+    name: str,
+    failures: bool,
+    sleeps: bool,
+    conditions: bool,
+    rules: tuple[TriggerRule, ...],
+    retries: bool,
+    step_timeouts: bool,
+    workflow_timeout: bool,
+    failure_policies: tuple[FailurePolicy, ...],
+    max_concurrency: bool,
+    allow_failure: bool,
+) -> WorkflowTemplate:
+    dag = draw(shapes)
+    kinds = ["noop"]
+    if sleeps:
+        kinds.append("sleep")
+    if failures:
+        kinds.append("fail_with_probability")
+    policies = retry_policies()
+    steps: list[StepSpec] = []
+    for step_id in dag.ids:
+        kind = draw(st.sampled_from(kinds))
+        params: dict[str, Any]
+        if kind == "noop":
+            params = {"value": draw(st.integers(0, 9))}
+        elif kind == "sleep":
+            params = {"seconds": draw(st.sampled_from(_SLEEP_SECONDS))}
+        else:
+            params = {
+                "probability": draw(st.sampled_from(_PROBABILITIES)),
+                "retryable": draw(st.booleans()),
+            }
+        when = (
+            _conditions(draw, sorted(dag.ancestors(step_id)))
+            if conditions and draw(st.integers(0, 3)) == 0
+            else None
+        )
+        steps.append(
+            StepSpec(
+                id=step_id,
+                action=kind,
+                params=params,
+                depends_on=dag.deps[step_id],
+                when=when,
+                trigger_rule=draw(st.sampled_from(rules)) if dag.deps[step_id] else rules[0],
+                retry=draw(st.none() | policies) if retries else None,
+                timeout=draw(st.none() | st.sampled_from(_STEP_TIMEOUTS))
+                if step_timeouts
+                else None,
+                allow_failure=draw(st.integers(0, 4)) == 0 if allow_failure and failures else False,
+            )
+        )
+    return WorkflowTemplate(
+        name=name,
+        description="generated by engine.testing.strategies",
+        inputs=dict(_INPUTS),
+        steps=tuple(steps),
+        failure_policy=draw(st.sampled_from(failure_policies)),
+        max_concurrency=draw(st.none() | st.integers(1, 4)) if max_concurrency else None,
+        timeout=draw(st.none() | st.sampled_from(_WORKFLOW_TIMEOUTS)) if workflow_timeout else None,
+        retry=draw(policies) if retries else RetryPolicy(),
+    )
+
+
+def workflow_templates(
+    *,
+    name: str = "generated",
+    min_steps: int = 1,
+    max_steps: int = 12,
+    max_depth: int = 6,
+    max_width: int = 6,
+    max_fan_in: int = 3,
+    failures: bool = True,
+    sleeps: bool = True,
+    conditions: bool = True,
+    trigger_rules: Sequence[TriggerRule] | None = None,
+    retries: bool = True,
+    step_timeouts: bool = True,
+    workflow_timeout: bool = False,
+    failure_policies: Sequence[FailurePolicy] = (FailurePolicy.FAIL_FAST, FailurePolicy.CONTINUE),
+    max_concurrency: bool = True,
+    allow_failure: bool = True,
+) -> st.SearchStrategy[WorkflowTemplate]:
+    """Valid :class:`~engine.WorkflowTemplate` objects over a :func:`dags` shape.
+
+    Shape parameters are those of :func:`dags`. The feature switches:
+
+    * ``failures``: ``fail_with_probability`` steps (probability 0, 1 or in between,
+      retryable or not); ``allow_failure`` lets some of them carry ``allow_failure``;
+    * ``sleeps``: ``sleep`` steps of up to 5 s of loop time;
+    * ``conditions``: ``when`` on about a quarter of the steps;
+    * ``trigger_rules``: the rules steps with dependencies draw from (default: all);
+      the first one is the one examples shrink to;
+    * ``retries``: a template retry policy and per-step overrides (:func:`retry_policies`);
+    * ``step_timeouts`` / ``workflow_timeout``: per-attempt and whole-workflow deadlines;
+    * ``failure_policies``: the policies drawn from;
+    * ``max_concurrency``: a per-template limit of 1 to 4 running steps, or none.
+
+    Every generated template has the same ``name`` (version 1); give each a distinct
+    name if you register several in one engine.
+    """
+    rules = tuple(trigger_rules) if trigger_rules is not None else tuple(TriggerRule)
+    if not rules:
+        raise InvalidArgument("trigger_rules must not be empty")
+    policies = tuple(failure_policies)
+    if not policies:
+        raise InvalidArgument("failure_policies must not be empty")
+    if not name:
+        raise InvalidArgument("name must not be empty")
+    shapes = dags(
+        min_steps=min_steps,
+        max_steps=max_steps,
+        max_depth=max_depth,
+        max_width=max_width,
+        max_fan_in=max_fan_in,
+    )
+    return _templates(
+        shapes,
+        name,
+        failures,
+        sleeps,
+        conditions,
+        rules,
+        retries,
+        step_timeouts,
+        workflow_timeout,
+        policies,
+        max_concurrency,
+        allow_failure,
+    )
+
+
+def workflow_inputs(template: WorkflowTemplate | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """Inputs for a generated template: values for ``flag`` and ``n``, or defaults.
+
+    Each input is present or left out (so its default applies); ``template`` may be given
+    to draw only the inputs it declares.
+    """
+    declared = set(template.inputs) if template is not None else set(_INPUTS)
+    values: dict[str, st.SearchStrategy[Any]] = {
+        "flag": st.booleans(),
+        "n": st.integers(0, 4),
+    }
+    return st.fixed_dictionaries({}, optional={k: v for k, v in values.items() if k in declared})
