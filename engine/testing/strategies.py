@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -148,14 +148,16 @@ def _dags(
             if not layers:
                 deps[step_id] = ()
                 continue
-            first = draw(st.sampled_from(layers[-1]))
-            others = [s for s in earlier if s != first]
-            extra: list[str] = (
-                draw(st.lists(st.sampled_from(others), max_size=max_fan_in - 1, unique=True))
-                if others and max_fan_in > 1
-                else []
-            )
-            deps[step_id] = (first, *extra)
+            previous = layers[-1]
+            chosen = [previous[draw(st.integers(0, len(previous) - 1))]]
+            extra = draw(st.integers(0, min(max_fan_in - 1, len(earlier) - 1)))
+            for _ in range(extra):
+                # Indices rather than sampled_from(earlier): integer strategies are cached,
+                # so no strategy is built per draw. Repeats just lower the fan-in.
+                candidate = earlier[draw(st.integers(0, len(earlier) - 1))]
+                if candidate not in chosen:
+                    chosen.append(candidate)
+            deps[step_id] = tuple(chosen)
         layers.append(layer)
         earlier.extend(layer)
         count += width
@@ -193,111 +195,129 @@ def retry_policies(
 ) -> st.SearchStrategy[RetryPolicy]:
     """Small retry policies: up to ``max_attempts`` tries, delays of a few seconds."""
     _check_bound("max_attempts", max_attempts, 1, 1000)
+    if max_delay < 0:
+        raise InvalidArgument(f"max_delay={max_delay!r} must not be negative")
     delays = st.sampled_from([d for d in _DELAYS if d <= max_delay] or [0.0])
-
-    @st.composite
-    def build(draw: st.DrawFn) -> RetryPolicy:
-        delay = draw(delays)
-        return RetryPolicy(
-            max_attempts=draw(st.integers(1, max_attempts)),
-            backoff=draw(st.sampled_from(["fixed", "linear", "exponential"])),
-            delay=delay,
-            max_delay=draw(st.sampled_from(sorted({delay, max_delay}))),
-            multiplier=draw(st.sampled_from([2.0, 1.0, 3.0])),
-            jitter=draw(st.sampled_from([0.0, 0.1, 0.5])) if jitter else 0.0,
-            retry_on=draw(st.sampled_from(_RETRY_ON)),
-        )
-
-    return build()
-
-
-def _conditions(draw: st.DrawFn, ancestors: Sequence[str]) -> str:
-    """A CEL condition that is a boolean whatever its ancestors' outcome was."""
-    over_inputs = st.sampled_from(
-        ["inputs.flag", "!inputs.flag", "inputs.n > 1", "inputs.n <= 2", "true", "false"]
+    capped = st.booleans()
+    return st.builds(
+        _retry_policy,
+        delay=delays,
+        capped=capped,
+        max_delay=st.just(max_delay),
+        max_attempts=st.integers(1, max_attempts),
+        backoff=st.sampled_from(["fixed", "linear", "exponential"]),
+        multiplier=st.sampled_from([2.0, 1.0, 3.0]),
+        jitter=st.sampled_from([0.0, 0.1, 0.5]) if jitter else st.just(0.0),
+        retry_on=st.sampled_from(_RETRY_ON),
     )
-    if not ancestors:
-        return draw(over_inputs)
-    step = draw(st.sampled_from(sorted(ancestors, key=lambda s: int(s[1:]))))
-    over_steps = st.sampled_from(
-        [
-            f"steps.{step}.status == 'Succeeded'",
-            f"steps.{step}.status != 'Skipped'",
-            f"steps.{step}.status == 'Failed' || steps.{step}.status == 'TimedOut'",
-            f"steps.{step}.attempts >= 2",
-            f"has(steps.{step}.outputs.value) && steps.{step}.outputs.value > 4",
-            f"has(steps.{step}.outputs.attempt) && steps.{step}.outputs.attempt > 1",
-            f"inputs.flag || steps.{step}.status == 'Succeeded'",
-        ]
+
+
+def _retry_policy(
+    *,
+    delay: float,
+    capped: bool,
+    max_delay: float,
+    max_attempts: int,
+    backoff: Literal["fixed", "linear", "exponential"],
+    multiplier: float,
+    jitter: float,
+    retry_on: tuple[RetryOn, ...],
+) -> RetryPolicy:
+    # ``capped`` sets max_delay to the delay itself, so the cap is exercised too.
+    return RetryPolicy(
+        max_attempts=max_attempts,
+        backoff=backoff,
+        delay=delay,
+        max_delay=delay if capped else max_delay,
+        multiplier=multiplier,
+        jitter=jitter,
+        retry_on=retry_on,
     )
-    return draw(st.one_of(over_inputs, over_steps))
+
+
+_INPUT_CONDITIONS = st.sampled_from(
+    ["inputs.flag", "!inputs.flag", "inputs.n > 1", "inputs.n <= 2", "true", "false"]
+)
+# Conditions over an ancestor ``{s}``; each is a boolean whatever the ancestor's outcome.
+_STEP_CONDITIONS = st.sampled_from(
+    [
+        "steps.{s}.status == 'Succeeded'",
+        "steps.{s}.status != 'Skipped'",
+        "steps.{s}.status == 'Failed' || steps.{s}.status == 'TimedOut'",
+        "steps.{s}.attempts >= 2",
+        "has(steps.{s}.outputs.value) && steps.{s}.outputs.value > 4",
+        "has(steps.{s}.outputs.attempt) && steps.{s}.outputs.attempt > 1",
+        "inputs.flag || steps.{s}.status == 'Succeeded'",
+    ]
+)
+
+
+def _condition(draw: st.DrawFn, ancestors: Sequence[str]) -> str:
+    if not ancestors or not draw(st.booleans()):
+        return draw(_INPUT_CONDITIONS)
+    step = ancestors[draw(st.integers(0, len(ancestors) - 1))]
+    return draw(_STEP_CONDITIONS).format(s=step)
+
+
+_ACTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "noop": st.fixed_dictionaries({"value": st.integers(0, 9)}),
+    "sleep": st.fixed_dictionaries({"seconds": st.sampled_from(_SLEEP_SECONDS)}),
+    "fail_with_probability": st.fixed_dictionaries(
+        {"probability": st.sampled_from(_PROBABILITIES), "retryable": st.booleans()}
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Features:
+    """The per-template choices, as strategies built once per ``workflow_templates`` call."""
+
+    name: str
+    kinds: st.SearchStrategy[str]
+    conditions: bool
+    rules: st.SearchStrategy[TriggerRule]
+    default_rule: TriggerRule
+    step_retries: st.SearchStrategy[RetryPolicy | None]
+    template_retries: st.SearchStrategy[RetryPolicy]
+    step_timeouts: st.SearchStrategy[float | None]
+    workflow_timeouts: st.SearchStrategy[float | None]
+    allow_failure: st.SearchStrategy[bool]
+    failure_policies: st.SearchStrategy[FailurePolicy]
+    max_concurrency: st.SearchStrategy[int | None]
 
 
 @st.composite
-def _templates(
-    draw: st.DrawFn,
-    shapes: st.SearchStrategy[Dag],
-    name: str,
-    failures: bool,
-    sleeps: bool,
-    conditions: bool,
-    rules: tuple[TriggerRule, ...],
-    retries: bool,
-    step_timeouts: bool,
-    workflow_timeout: bool,
-    failure_policies: tuple[FailurePolicy, ...],
-    max_concurrency: bool,
-    allow_failure: bool,
-) -> WorkflowTemplate:
+def _templates(draw: st.DrawFn, shapes: st.SearchStrategy[Dag], f: _Features) -> WorkflowTemplate:
     dag = draw(shapes)
-    kinds = ["noop"]
-    if sleeps:
-        kinds.append("sleep")
-    if failures:
-        kinds.append("fail_with_probability")
-    policies = retry_policies()
     steps: list[StepSpec] = []
     for step_id in dag.ids:
-        kind = draw(st.sampled_from(kinds))
-        params: dict[str, Any]
-        if kind == "noop":
-            params = {"value": draw(st.integers(0, 9))}
-        elif kind == "sleep":
-            params = {"seconds": draw(st.sampled_from(_SLEEP_SECONDS))}
-        else:
-            params = {
-                "probability": draw(st.sampled_from(_PROBABILITIES)),
-                "retryable": draw(st.booleans()),
-            }
-        when = (
-            _conditions(draw, sorted(dag.ancestors(step_id)))
-            if conditions and draw(st.integers(0, 3)) == 0
-            else None
-        )
+        kind = draw(f.kinds)
+        deps = dag.deps[step_id]
+        when = None
+        if f.conditions and draw(st.integers(0, 3)) == 0:
+            when = _condition(draw, sorted(dag.ancestors(step_id), key=lambda s: int(s[1:])))
         steps.append(
             StepSpec(
                 id=step_id,
                 action=kind,
-                params=params,
-                depends_on=dag.deps[step_id],
+                params=draw(_ACTIONS[kind]),
+                depends_on=deps,
                 when=when,
-                trigger_rule=draw(st.sampled_from(rules)) if dag.deps[step_id] else rules[0],
-                retry=draw(st.none() | policies) if retries else None,
-                timeout=draw(st.none() | st.sampled_from(_STEP_TIMEOUTS))
-                if step_timeouts
-                else None,
-                allow_failure=draw(st.integers(0, 4)) == 0 if allow_failure and failures else False,
+                trigger_rule=draw(f.rules) if deps else f.default_rule,
+                retry=draw(f.step_retries),
+                timeout=draw(f.step_timeouts),
+                allow_failure=kind == "fail_with_probability" and draw(f.allow_failure),
             )
         )
     return WorkflowTemplate(
-        name=name,
+        name=f.name,
         description="generated by engine.testing.strategies",
         inputs=dict(_INPUTS),
         steps=tuple(steps),
-        failure_policy=draw(st.sampled_from(failure_policies)),
-        max_concurrency=draw(st.none() | st.integers(1, 4)) if max_concurrency else None,
-        timeout=draw(st.none() | st.sampled_from(_WORKFLOW_TIMEOUTS)) if workflow_timeout else None,
-        retry=draw(policies) if retries else RetryPolicy(),
+        failure_policy=draw(f.failure_policies),
+        max_concurrency=draw(f.max_concurrency),
+        timeout=draw(f.workflow_timeouts),
+        retry=draw(f.template_retries),
     )
 
 
@@ -341,8 +361,8 @@ def workflow_templates(
     rules = tuple(trigger_rules) if trigger_rules is not None else tuple(TriggerRule)
     if not rules:
         raise InvalidArgument("trigger_rules must not be empty")
-    policies = tuple(failure_policies)
-    if not policies:
+    policies_ = tuple(failure_policies)
+    if not policies_:
         raise InvalidArgument("failure_policies must not be empty")
     if not name:
         raise InvalidArgument("name must not be empty")
@@ -353,20 +373,31 @@ def workflow_templates(
         max_width=max_width,
         max_fan_in=max_fan_in,
     )
-    return _templates(
-        shapes,
-        name,
-        failures,
-        sleeps,
-        conditions,
-        rules,
-        retries,
-        step_timeouts,
-        workflow_timeout,
-        policies,
-        max_concurrency,
-        allow_failure,
+    kinds = ["noop"]
+    if sleeps:
+        kinds.append("sleep")
+    if failures:
+        kinds.append("fail_with_probability")
+    policies = retry_policies()
+    nothing: st.SearchStrategy[None] = st.none()
+    features = _Features(
+        name=name,
+        kinds=st.sampled_from(kinds),
+        conditions=conditions,
+        rules=st.sampled_from(rules),
+        default_rule=rules[0],
+        step_retries=nothing | policies if retries else nothing,
+        template_retries=policies if retries else st.just(RetryPolicy()),
+        step_timeouts=nothing | st.sampled_from(_STEP_TIMEOUTS) if step_timeouts else nothing,
+        workflow_timeouts=(
+            nothing | st.sampled_from(_WORKFLOW_TIMEOUTS) if workflow_timeout else nothing
+        ),
+        # About one failing step in five tolerates its failure.
+        allow_failure=st.integers(0, 4).map(lambda k: k == 4) if allow_failure else st.just(False),
+        failure_policies=st.sampled_from(policies_),
+        max_concurrency=nothing | st.integers(1, 4) if max_concurrency else nothing,
     )
+    return _templates(shapes, features)
 
 
 def workflow_inputs(template: WorkflowTemplate | None = None) -> st.SearchStrategy[dict[str, Any]]:
