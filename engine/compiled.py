@@ -42,6 +42,8 @@ class CompiledStep:
     trigger_rule: TriggerRule
     step_refs: frozenset[int] | None
     """Steps whose state the step's expressions read; None means all ancestors."""
+    plain: bool = False
+    """Default trigger rule and no condition: runs as soon as every dependency succeeded."""
 
     @property
     def id(self) -> str:

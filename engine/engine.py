@@ -53,6 +53,10 @@ from engine.trigger_rules import TriggerRule
 from engine.validation import compile_template
 
 _CANCELLED = StepStatus.CANCELLED
+_RUNNING = StepStatus.RUNNING
+_SUCCEEDED = StepStatus.SUCCEEDED
+# Builds a named tuple without its Python-level __new__: used on the per-step hot path.
+_new_tuple = tuple.__new__
 
 
 class Engine:
@@ -76,6 +80,7 @@ class Engine:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         self.actions = actions if actions is not None else default_registry()
         self.state = state_storage
+        self._save_step = state_storage.save_step  # bound once: called twice per step
         self.repository = repository
         self.max_concurrency = max_concurrency
         self.seed = seed
@@ -161,6 +166,7 @@ class Engine:
             seq=next(self._seq),
             created_at=loop.time(),
             done=loop.create_future(),
+            loop=loop,
         )
         record = run.record()
         self.repository.store(record)
@@ -284,29 +290,30 @@ class Engine:
         a worklist (not recursion) keeps long chains of skips off the call stack.
         """
         steps = run.compiled.steps
-        states = run.steps
+        unsucceeded = run.unsucceeded
         while worklist:
             index = worklist.pop()
-            step = steps[index]
-            state = states[index]
             if run.stopping:
                 # Never started: left Pending here and marked Cancelled when the run ends.
                 continue
-            outcome = self._decide(run, step, state)
+            step = steps[index]
+            # The common case (default rule met, no condition) needs no look at anything.
+            outcome = None if step.plain and not unsucceeded[index] else self._decide(run, step)
             if outcome is None:
                 if (
                     not self._heap
                     and not run.ready
                     and self._running < self._limit
                     and run.running < run.max_running
-                    and run.dispatchable
+                    and not (run.paused or run.stopping)
                 ):
                     self._dispatch(run, index)
                 else:
                     run.ready.append(index)
                 continue
             status, reason, error = outcome
-            now = asyncio.get_running_loop().time()
+            state = run.state(index)
+            now = run.loop.time()
             state.status = status
             state.reason = reason
             state.error = error
@@ -319,17 +326,15 @@ class Engine:
             self._enqueue(run)
 
     def _decide(
-        self, run: RunState, step: CompiledStep, state: StepState
+        self, run: RunState, step: CompiledStep
     ) -> tuple[StepStatus, str, str | None] | None:
         """None if the step may run, else (status, reason, error) to settle it with."""
         if step.deps and not (
             step.trigger_rule is TriggerRule.ALL_SUCCEEDED and not run.unsucceeded[step.index]
         ):
-            statuses = [run.steps[d].status for d in step.deps]
-            if not step.trigger_rule.satisfied(statuses):
-                blockers = ", ".join(
-                    f"{run.steps[d].step_id}={run.steps[d].status}" for d in step.deps
-                )
+            deps = [run.state(d) for d in step.deps]
+            if not step.trigger_rule.satisfied([d.status for d in deps]):
+                blockers = ", ".join(f"{d.step_id}={d.status}" for d in deps)
                 return (
                     StepStatus.SKIPPED,
                     f"trigger rule {step.trigger_rule} not met ({blockers})",
@@ -354,17 +359,17 @@ class Engine:
         refs = step.step_refs
         if refs is None:
             refs = frozenset(run.compiled.ancestors(step.index))
-        states = run.steps
+        views = (run.state(i) for i in refs)
         return {
             "inputs": run.inputs,
             "vars": run.vars,
-            "steps": {states[i].step_id: states[i].view() for i in refs},
+            "steps": {state.step_id: state.view() for state in views},
         }
 
     def _settled(self, run: RunState, index: int, worklist: list[int]) -> None:
         """Book a step that reached a terminal status and find dependents now resolvable."""
         run.unfinished -= 1
-        state = run.steps[index]
+        state: StepState = run.steps[index]  # type: ignore[assignment]  # settled: it exists
         step = run.compiled.steps[index]
         if state.status.failed and not step.spec.allow_failure:
             run.failures += 1
@@ -402,7 +407,7 @@ class Engine:
     def _dispatch(self, run: RunState, index: int) -> None:
         run.running += 1
         self._running += 1
-        run.tasks[index] = asyncio.get_running_loop().create_task(self._execute(run, index))
+        run.tasks[index] = run.loop.create_task(self._execute(run, index))
 
     async def _execute(self, run: RunState, index: int) -> None:
         """Run one step to a terminal status, then settle it. One Task per started step.
@@ -411,16 +416,16 @@ class Engine:
         hottest path; the rare branches live in plain helper methods.
         """
         step = run.compiled.steps[index]
-        state = run.steps[index]
-        loop = asyncio.get_running_loop()
+        state = run.steps[index] = StepState(step.spec.id)
+        loop = run.loop
         state.started_at = started = loop.time()
         if run.stopping:
             # Stopped between dispatch and this task's first step: it never started.
             state.status = _CANCELLED
             state.reason = self._stop_reason(run)
         else:
-            state.status = StepStatus.RUNNING
-            self.state.save_step(run.execution_id, state.record())
+            state.status = _RUNNING
+            self._save_step(run.execution_id, state.record())
             if self.events.active:
                 self._emit_step(run, EventKind.STEP_STARTED, state)
             params = step.params.constant
@@ -461,14 +466,17 @@ class Engine:
                     started = loop.time()
                 else:
                     state.finished_at = now = loop.time()
-                    state.attempts += (AttemptRecord(attempt, started, now),)
+                    state.attempts += (
+                        _new_tuple(AttemptRecord, (attempt, started, now, None, None)),
+                    )
                     state.outputs = outputs if outputs is not None else {}
-                    state.error = None  # earlier attempts' errors stay in the attempt log
-                    state.status = StepStatus.SUCCEEDED
+                    if attempt > 1:
+                        state.error = None  # earlier attempts' errors stay in the attempt log
+                    state.status = _SUCCEEDED
                     break
         if state.finished_at is None:
             state.finished_at = loop.time()
-        self.state.save_step(run.execution_id, state.record())
+        self._save_step(run.execution_id, state.record())
         if self.events.active:
             self._emit_step(run, EventKind.STEP_FINISHED, state)
         del run.tasks[index]
@@ -571,7 +579,7 @@ class Engine:
         # first step never enters _execute, so its bookkeeping would be lost. A task not
         # started yet sees ``stopping`` on entry and settles itself as Cancelled.
         for index, task in run.tasks.items():
-            if run.steps[index].status is StepStatus.RUNNING:
+            if run.state(index).status is StepStatus.RUNNING:
                 task.cancel(reason)
         self._maybe_finish(run)
 
@@ -589,7 +597,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         now = loop.time()
         leftovers = []
-        for state in run.steps:
+        for state in run.states():
             if not state.status.terminal:
                 state.status = _CANCELLED
                 state.reason = self._stop_reason(run)
@@ -616,13 +624,13 @@ class Engine:
             return ExecutionStatus.SUCCEEDED
         policy = run.compiled.template.failure_policy
         if policy is FailurePolicy.CONTINUE and any(
-            s.status is StepStatus.SUCCEEDED for s in run.steps
+            s is not None and s.status is StepStatus.SUCCEEDED for s in run.steps
         ):
             if run.error is None:
                 run.error = f"{run.failures} step(s) failed"
             return ExecutionStatus.PARTIALLY_SUCCEEDED
         if run.error is None:
-            failed = [s for s in run.steps if s.status.failed]
+            failed = [s for s in run.steps if s is not None and s.status.failed]
             first = failed[0] if failed else None
             run.error = (
                 f"step '{first.step_id}' {first.status}: {first.error or first.reason}"

@@ -53,19 +53,19 @@ class EventBus:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self.errors: list[BaseException] = []
-
-    @property
-    def active(self) -> bool:
-        """Whether anybody listens (the engine skips building events otherwise)."""
-        return bool(self._subscribers)
+        # Whether anybody listens: a plain attribute, read on the engine's hot path, so
+        # that an engine without subscribers skips building events altogether.
+        self.active = False
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback`` for every event; returns a function that unsubscribes."""
         self._subscribers.append(callback)
+        self.active = True
 
         def unsubscribe() -> None:
             if callback in self._subscribers:
                 self._subscribers.remove(callback)
+                self.active = bool(self._subscribers)
 
         return unsubscribe
 
@@ -77,6 +77,7 @@ class EventBus:
             except Exception as exc:
                 self.errors.append(exc)
                 self._subscribers.remove(callback)
+                self.active = bool(self._subscribers)
 
     async def stream(self, *, until: Callable[[Event], bool] | None = None) -> AsyncIterator[Event]:
         """Iterate over events as they come; stops after an event for which ``until`` holds."""

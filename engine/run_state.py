@@ -86,6 +86,7 @@ class RunState:
         "finished_at",
         "in_heap",
         "inputs",
+        "loop",
         "max_running",
         "paused",
         "priority",
@@ -115,6 +116,7 @@ class RunState:
         seq: int,
         created_at: float,
         done: asyncio.Future[None],
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         self.execution_id = execution_id
         self.compiled = compiled
@@ -129,7 +131,10 @@ class RunState:
         self.error: str | None = None
         self.done = done
         steps = compiled.steps
-        self.steps = [StepState(s.spec.id) for s in steps]
+        self.loop = loop
+        # Created when a step is first resolved: most of a large DAG waits untouched for
+        # a while, and a missing state simply means Pending.
+        self.steps: list[StepState | None] = [None] * len(steps)
         self.waiting = [len(s.deps) for s in steps]
         # Dependencies that finished other than Succeeded, per step: the default trigger
         # rule (all_succeeded) then needs no look at the dependencies themselves.
@@ -147,6 +152,17 @@ class RunState:
         self.timed_out = False
         self.failures = 0
         self.deadline_handle: asyncio.TimerHandle | None = None
+
+    def state(self, index: int) -> StepState:
+        """The state of step ``index``, created (Pending) if it has none yet."""
+        state = self.steps[index]
+        if state is None:
+            state = self.steps[index] = StepState(self.compiled.steps[index].spec.id)
+        return state
+
+    def states(self) -> list[StepState]:
+        """Every step's state, creating the missing (Pending) ones."""
+        return [self.state(i) for i in range(len(self.steps))]
 
     @property
     def dispatchable(self) -> bool:

@@ -25,6 +25,7 @@ from engine.expressions import (
     compile_params,
 )
 from engine.template import StepSpec, WorkflowTemplate
+from engine.trigger_rules import TriggerRule
 
 Locator = Callable[[Sequence[str | int]], int | None]
 
@@ -172,6 +173,7 @@ def compile_template(
                 retry=step.retry or template.retry,
                 trigger_rule=step.trigger_rule,
                 step_refs=step_refs,
+                plain=step.trigger_rule is TriggerRule.ALL_SUCCEEDED and when is None,
             )
         )
         if step.retry is not None and step.retry.delay > step.retry.max_delay:

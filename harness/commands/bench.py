@@ -36,9 +36,14 @@ def engine(
     table = Table(title=f"engine vs asyncio floor, {result.steps:,} steps, {result.layers} layers")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_row("engine µs/step", f"{result.engine_us_per_step:.2f}")
-    table.add_row("floor µs/task (plain asyncio)", f"{result.floor_us_per_task:.2f}")
+    table.add_row("engine µs/step (CPU)", f"{result.engine_us_per_step:.2f}")
+    table.add_row("floor µs/task, plain asyncio (CPU)", f"{result.floor_us_per_task:.2f}")
     table.add_row("ratio (target ≤ 2.0)", f"{result.ratio:.3f}")
+    table.add_row(
+        "wall time: engine / floor µs, ratio",
+        f"{result.wall_engine_us_per_step:.2f} / {result.wall_floor_us_per_task:.2f}, "
+        f"{result.wall_ratio:.3f}",
+    )
     if result.scale_ratio is not None:
         table.add_row(
             f"engine µs/step at {result.compare_steps:,}",
