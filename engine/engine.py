@@ -257,6 +257,11 @@ class Engine:
         """Steps running right now, across all executions."""
         return self._running
 
+    @property
+    def ready_steps(self) -> int:
+        """Steps ready to run but waiting for a free slot (the ready-queue depth)."""
+        return sum(len(run.ready) for _, _, run in self._heap)
+
     def active_executions(self) -> list[str]:
         """Ids of executions that are not terminal yet."""
         return list(self._runs)
@@ -478,7 +483,9 @@ class Engine:
             state.finished_at = loop.time()
         self._save_step(run.execution_id, state.record())
         if self.events.active:
-            self._emit_step(run, EventKind.STEP_FINISHED, state)
+            self._emit_step(
+                run, EventKind.STEP_FINISHED, state, {"duration": state.finished_at - started}
+            )
         del run.tasks[index]
         run.running -= 1
         self._running -= 1

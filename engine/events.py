@@ -21,9 +21,14 @@ class EventKind(StrEnum):
     EXECUTION_PAUSED = "execution_paused"
     EXECUTION_RESUMED = "execution_resumed"
     EXECUTION_FINISHED = "execution_finished"
+    EXECUTION_ROLLING_BACK = "execution_rolling_back"
     STEP_STARTED = "step_started"
     STEP_RETRYING = "step_retrying"
     STEP_FINISHED = "step_finished"
+    COMPENSATION_STARTED = "compensation_started"
+    COMPENSATION_FINISHED = "compensation_finished"
+    BREAKER_STATE_CHANGED = "breaker_state_changed"
+    DEAD_LETTERED = "dead_lettered"
 
 
 @dataclass(frozen=True, slots=True)
