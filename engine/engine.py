@@ -682,6 +682,6 @@ class Engine:
                 step_id=state.step_id,
                 status=str(state.status),
                 attempt=len(state.attempts),
-                data=data or ({"reason": state.reason} if state.reason else {}),
+                data={**(data or {}), **({"reason": state.reason} if state.reason else {})},
             )
         )
