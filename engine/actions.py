@@ -30,7 +30,16 @@ class ActionContext:
     that need randomness (fault injection, sampling) are reproducible run after run.
     """
 
-    __slots__ = ("_rng", "attempt", "dry_run", "execution_id", "inputs", "seed", "step_id")
+    __slots__ = (
+        "_rng",
+        "attempt",
+        "dry_run",
+        "engine",
+        "execution_id",
+        "inputs",
+        "seed",
+        "step_id",
+    )
 
     def __init__(
         self,
@@ -40,6 +49,7 @@ class ActionContext:
         inputs: Mapping[str, Any],
         seed: int,
         dry_run: bool = False,
+        engine: Any = None,
     ) -> None:
         self.execution_id = execution_id
         self.step_id = step_id
@@ -47,6 +57,8 @@ class ActionContext:
         self.inputs = inputs
         self.seed = seed
         self.dry_run = dry_run
+        # The engine running the step, for actions that start work of their own (subflow).
+        self.engine = engine
         self._rng: random.Random | None = None
 
     @property
@@ -68,6 +80,9 @@ class ActionSpec:
     retryable: tuple[type[BaseException], ...] = (TransientError,)
     idempotent: bool = False
     description: str = ""
+    dry_run: ActionFn | None = None
+    """What the action does in a dry run (it must mutate nothing). Without one, a dry
+    run only validates the parameters and reports the call it would have made."""
 
     def check_params(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Problems with ``params`` as written in a template, as ``(field, message)``.
@@ -122,11 +137,12 @@ class ActionRegistry:
         retryable: tuple[type[BaseException], ...] = (TransientError,),
         idempotent: bool = False,
         description: str = "",
+        dry_run: ActionFn | None = None,
     ) -> ActionSpec:
         """Register ``fn`` under ``name`` and return its spec."""
         if name in self._actions:
             raise ValueError(f"action '{name}' is already registered")
-        spec = ActionSpec(name, fn, params_model, retryable, idempotent, description)
+        spec = ActionSpec(name, fn, params_model, retryable, idempotent, description, dry_run)
         self._actions[name] = spec
         return spec
 

@@ -14,7 +14,7 @@ from typing import Any
 from engine.actions import ActionSpec
 from engine.errors import InputError, Problem
 from engine.expressions import Expression, ParamTemplate
-from engine.template import RetryPolicy, StepSpec, WorkflowTemplate
+from engine.template import PostCondition, RetryPolicy, StepSpec, WorkflowTemplate
 from engine.trigger_rules import TriggerRule
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
@@ -44,6 +44,9 @@ class CompiledStep:
     """Steps whose state the step's expressions read; None means all ancestors."""
     plain: bool = False
     """Default trigger rule and no condition: runs as soon as every dependency succeeded."""
+    post_conditions: tuple[tuple[Expression, PostCondition], ...] = ()
+    compensation: ActionSpec | None = None
+    compensation_params: ParamTemplate | None = None
 
     @property
     def id(self) -> str:

@@ -37,13 +37,15 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from engine.actions import ActionContext, ActionRegistry
+from engine.actions import ActionContext, ActionFn, ActionRegistry
 from engine.builtin_actions import default_registry
+from engine.compensation import compensable, compensate_step, roll_back
 from engine.compiled import CompiledStep, CompiledWorkflow
+from engine.dead_letters import DeadLetterQueue, DeadLetterStore
 from engine.errors import EngineError, StepTimeoutError, UnknownExecutionError
 from engine.events import Event, EventBus, EventKind
 from engine.expressions import ExpressionError
-from engine.records import AttemptRecord, ExecutionState, StepRecord
+from engine.records import AttemptRecord, DeadLetter, ExecutionState, StepRecord
 from engine.retry import backoff_delay, is_retryable, jitter_rng
 from engine.run_state import RunState, StepState
 from engine.status import ExecutionStatus, StepStatus
@@ -57,6 +59,15 @@ _RUNNING = StepStatus.RUNNING
 _SUCCEEDED = StepStatus.SUCCEEDED
 # Builds a named tuple without its Python-level __new__: used on the per-step hot path.
 _new_tuple = tuple.__new__
+
+
+def _preview(action: str) -> ActionFn:
+    """The dry-run stand-in for an action without a dry-run path: it reports the call."""
+
+    async def preview(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {"dry_run": True, "action": action, "params": dict(params)}
+
+    return preview
 
 
 class Engine:
@@ -75,6 +86,7 @@ class Engine:
         actions: ActionRegistry | None = None,
         max_concurrency: int | None = None,
         seed: int = 0,
+        dead_letters: DeadLetterStore | None = None,
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
@@ -82,6 +94,9 @@ class Engine:
         self.state = state_storage
         self._save_step = state_storage.save_step  # bound once: called twice per step
         self.repository = repository
+        self.dead_letters: DeadLetterStore = (
+            dead_letters if dead_letters is not None else DeadLetterQueue()
+        )
         self.max_concurrency = max_concurrency
         self.seed = seed
         self.events = EventBus()
@@ -142,8 +157,18 @@ class Engine:
         version: int | None = None,
         execution_id: str | None = None,
         priority: int | None = None,
+        idempotency_key: str | None = None,
+        dry_run: bool = False,
+        replay_of: str | None = None,
+        parent_id: str | None = None,
     ) -> str:
-        """Start an execution and return its id; the execution runs in the background."""
+        """Start an execution and return its id; the execution runs in the background.
+
+        With an ``idempotency_key`` seen before, nothing new starts: the id of the
+        execution submitted with that key is returned (it must be of the same workflow).
+        A ``dry_run`` execution validates every step and calls only the actions' dry-run
+        paths, so nothing is mutated; its step outputs say what would have happened.
+        """
         if self._closed:
             raise EngineError("the engine is closed")
         compiled = (
@@ -151,6 +176,15 @@ class Engine:
             if isinstance(template, str)
             else self.register(template)
         )
+        if idempotency_key is not None:
+            existing = self.repository.get_by_idempotency_key(idempotency_key)
+            if existing is not None:
+                if existing.workflow != compiled.name:
+                    raise EngineError(
+                        f"idempotency key '{idempotency_key}' was used for workflow "
+                        f"'{existing.workflow}', not '{compiled.name}'"
+                    )
+                return existing.execution_id
         bound = compiled.bind_inputs(inputs)
         variables = compiled.vars.resolve({"inputs": bound})
         loop = asyncio.get_running_loop()
@@ -167,6 +201,10 @@ class Engine:
             created_at=loop.time(),
             done=loop.create_future(),
             loop=loop,
+            idempotency_key=idempotency_key,
+            dry_run=dry_run,
+            replay_of=replay_of,
+            parent_id=parent_id,
         )
         record = run.record()
         self.repository.store(record)
@@ -176,6 +214,26 @@ class Engine:
         self._emit_execution(run, EventKind.EXECUTION_SUBMITTED)
         self._start(run, loop)
         return execution_id
+
+    async def replay(self, execution_id: str) -> str:
+        """Start a new execution from a dead letter: same template version and inputs."""
+        letter = self.dead_letters.get(execution_id)
+        if letter is None:
+            raise EngineError(f"execution '{execution_id}' is not in the dead-letter queue")
+        if letter.replayed_by is not None:
+            raise EngineError(
+                f"execution '{execution_id}' was already replayed by '{letter.replayed_by}'"
+            )
+        original = self.get(execution_id).execution
+        new_id = await self.submit(
+            original.workflow,
+            original.inputs,
+            version=original.version,
+            priority=original.priority,
+            replay_of=execution_id,
+        )
+        self.dead_letters.mark_replayed(execution_id, new_id)
+        return new_id
 
     async def wait(self, execution_id: str) -> ExecutionState:
         """Wait until the execution is terminal and return its persisted state."""
@@ -235,12 +293,17 @@ class Engine:
         self._pump()
         self._maybe_finish(run)
 
-    def cancel(self, execution_id: str) -> None:
-        """Cancel running steps now and mark the rest Cancelled; the execution ends Cancelled."""
+    def cancel(self, execution_id: str, *, compensate: bool = False) -> None:
+        """Cancel running steps now and mark the rest Cancelled.
+
+        The execution ends Cancelled, or, with ``compensate``, RolledBack after the
+        compensations of its completed steps ran (Failed if one of them failed).
+        """
         run = self._active(execution_id)
         if run.stopping and run.cancel_requested:
             return
         run.cancel_requested = True
+        run.compensate_on_cancel = compensate
         self._stop(run, "execution cancelled")
 
     async def aclose(self) -> None:
@@ -325,7 +388,7 @@ class Engine:
             state.started_at = state.finished_at = now
             self.state.save_step(run.execution_id, state.record())
             if self.events.active:
-                self._emit_step(run, EventKind.STEP_FINISHED, state)
+                self.emit_step(run, EventKind.STEP_FINISHED, state)
             self._settled(run, index, worklist)
         if run.ready and not run.in_heap and run.dispatchable:
             self._enqueue(run)
@@ -347,7 +410,7 @@ class Engine:
                 )
         if step.when is not None:
             try:
-                value = step.when.evaluate(self._expression_context(run, step))
+                value = step.when.evaluate(self.expression_context(run, step))
             except ExpressionError as exc:
                 return StepStatus.FAILED, "condition could not be evaluated", str(exc)
             if not isinstance(value, bool):
@@ -360,10 +423,15 @@ class Engine:
                 return StepStatus.SKIPPED, f"condition is false: {step.when.source}", None
         return None
 
-    def _expression_context(self, run: RunState, step: CompiledStep) -> dict[str, Any]:
-        refs = step.step_refs
+    def expression_context(
+        self, run: RunState, step: CompiledStep, *, include_self: bool = False
+    ) -> dict[str, Any]:
+        """What the step's expressions see: inputs, vars and the steps they read."""
+        refs: frozenset[int] | set[int] | None = step.step_refs
         if refs is None:
-            refs = frozenset(run.compiled.ancestors(step.index))
+            refs = run.compiled.ancestors(step.index)
+        if include_self:
+            refs = {*refs, step.index}
         views = (run.state(i) for i in refs)
         return {
             "inputs": run.inputs,
@@ -432,17 +500,25 @@ class Engine:
             state.status = _RUNNING
             self._save_step(run.execution_id, state.record())
             if self.events.active:
-                self._emit_step(run, EventKind.STEP_STARTED, state)
+                self.emit_step(run, EventKind.STEP_STARTED, state)
             params = step.params.constant
             if params is None or step.action.params_model is not None:
                 params = self._resolve_params(run, step, state, started)
             fn = step.action.fn
+            if run.dry_run:
+                fn = step.action.dry_run or _preview(step.action.name)
             timeout = step.spec.timeout
             attempt = 0
             while params is not None:
                 attempt += 1
                 context = ActionContext(
-                    run.execution_id, state.step_id, attempt, run.inputs, self.seed
+                    run.execution_id,
+                    state.step_id,
+                    attempt,
+                    run.inputs,
+                    self.seed,
+                    run.dry_run,
+                    self,
                 )
                 try:
                     if timeout is None:
@@ -478,12 +554,15 @@ class Engine:
                     if attempt > 1:
                         state.error = None  # earlier attempts' errors stay in the attempt log
                     state.status = _SUCCEEDED
+                    if step.post_conditions and not self._post_conditions_hold(run, step, state):
+                        self._save_step(run.execution_id, state.record())
+                        await compensate_step(self, run, index)
                     break
         if state.finished_at is None:
             state.finished_at = loop.time()
         self._save_step(run.execution_id, state.record())
         if self.events.active:
-            self._emit_step(
+            self.emit_step(
                 run, EventKind.STEP_FINISHED, state, {"duration": state.finished_at - started}
             )
         del run.tasks[index]
@@ -500,6 +579,28 @@ class Engine:
         if run.running == 0:
             self._maybe_finish(run)
 
+    def _post_conditions_hold(self, run: RunState, step: CompiledStep, state: StepState) -> bool:
+        """Check the step's post-conditions; False (step now Failed) if a critical one broke."""
+        context = self.expression_context(run, step)
+        context["outputs"] = dict(state.outputs or {})
+        warnings = []
+        for expr, condition in step.post_conditions:
+            label = condition.message or expr.source
+            try:
+                held = expr.evaluate(context) is True
+            except ExpressionError as exc:
+                held, label = False, f"{label} ({exc})"
+            if held:
+                continue
+            if condition.critical:
+                state.status = StepStatus.FAILED
+                state.reason = "post-condition failed"
+                state.error = f"post-condition failed: {label}"
+                return False
+            warnings.append(f"post-condition failed: {label}")
+        state.warnings = tuple(warnings)
+        return True
+
     def _resolve_params(
         self, run: RunState, step: CompiledStep, state: StepState, now: float
     ) -> Mapping[str, Any] | None:
@@ -507,7 +608,7 @@ class Engine:
         try:
             params = step.params.constant
             if params is None:
-                params = step.params.resolve(self._expression_context(run, step))
+                params = step.params.resolve(self.expression_context(run, step))
             if step.action.params_model is not None:
                 params = step.action.parse_params(params)
         except Exception as exc:
@@ -542,7 +643,7 @@ class Engine:
             state.attempts += (AttemptRecord(attempt, started, now, message, delay),)
             self.state.save_step(run.execution_id, state.record())
             if self.events.active:
-                self._emit_step(
+                self.emit_step(
                     run, EventKind.STEP_RETRYING, state, {"delay": delay, "error": message}
                 )
             return delay
@@ -597,12 +698,11 @@ class Engine:
         return run.error or "execution stopped"
 
     def _maybe_finish(self, run: RunState) -> None:
-        if run.status.terminal or run.running:
+        if run.status.terminal or run.running or run.rollback_task is not None:
             return
         if run.unfinished and not run.stopping:
             return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = run.loop.time()
         leftovers = []
         for state in run.states():
             if not state.status.terminal:
@@ -611,16 +711,72 @@ class Engine:
                 state.finished_at = now
                 leftovers.append(state.record())
         run.ready.clear()
-        run.finished_at = now
-        run.status = self._outcome(run)
         if run.deadline_handle is not None:
             run.deadline_handle.cancel()
-        self.state.save(run.execution_id, run.record(), leftovers)
-        self.repository.store(run.record())
+        outcome = self._outcome(run)
+        wants_rollback = (
+            outcome is ExecutionStatus.FAILED and run.compiled.template.rollback_on_failure
+        ) or (outcome is ExecutionStatus.CANCELLED and run.compensate_on_cancel)
+        if wants_rollback and compensable(run):
+            run.status = ExecutionStatus.ROLLING_BACK
+            self.state.save(run.execution_id, run.record(), leftovers)
+            self.repository.store(run.record())
+            self._emit_execution(run, EventKind.EXECUTION_ROLLING_BACK)
+            run.rollback_task = run.loop.create_task(self._roll_back(run))
+            return
+        self.state.save(run.execution_id, None, leftovers)
+        self._finalize(run, outcome)
+
+    async def _roll_back(self, run: RunState) -> None:
+        failed = await roll_back(self, run)
+        if failed is None:
+            self._finalize(run, ExecutionStatus.ROLLED_BACK)
+            return
+        cause = f"; it rolled back after: {run.error}" if run.error else ""
+        run.error = f"compensation of step '{failed}' failed{cause}"
+        self._finalize(run, ExecutionStatus.FAILED)
+
+    def _finalize(self, run: RunState, status: ExecutionStatus) -> None:
+        run.finished_at = run.loop.time()
+        run.status = status
+        record = run.record()
+        self.state.save(run.execution_id, record, ())
+        self.repository.store(record)
         del self._runs[run.execution_id]
+        if status is ExecutionStatus.FAILED:
+            self._dead_letter(run)
         self._emit_execution(run, EventKind.EXECUTION_FINISHED)
         if not run.done.done():
             run.done.set_result(None)
+
+    def _dead_letter(self, run: RunState) -> None:
+        """Queue an execution that failed because a step failed for good."""
+        failed = [s for s in run.steps if s is not None and s.status.failed]
+        if not failed or run.dry_run:
+            return
+        first = min(failed, key=lambda s: s.finished_at or 0.0)
+        letter = DeadLetter(
+            run.execution_id,
+            run.compiled.name,
+            run.compiled.version,
+            first.step_id,
+            first.error,
+            len(first.attempts),
+            run.finished_at or 0.0,
+        )
+        self.dead_letters.add(letter)
+        if self.events.active:
+            self.events.emit(
+                Event(
+                    EventKind.DEAD_LETTERED,
+                    run.execution_id,
+                    run.finished_at or 0.0,
+                    run.compiled.name,
+                    step_id=first.step_id,
+                    status=str(run.status),
+                    data={"error": first.error, "attempts": len(first.attempts)},
+                )
+            )
 
     def _outcome(self, run: RunState) -> ExecutionStatus:
         if run.cancel_requested:
@@ -666,7 +822,7 @@ class Engine:
                 )
             )
 
-    def _emit_step(
+    def emit_step(
         self,
         run: RunState,
         kind: EventKind,

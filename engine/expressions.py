@@ -59,8 +59,9 @@ class Expression:
             raise ExpressionError(f"expression {self.source!r} failed: {exc}") from exc
 
 
-def compile_expression(source: str) -> Expression:
-    """Compile CEL text, checking it reads only ``inputs``, ``vars`` and ``steps``."""
+def compile_expression(source: str, *, extra_roots: frozenset[str] = frozenset()) -> Expression:
+    """Compile CEL text, checking it reads only ``inputs``, ``vars``, ``steps`` and
+    ``extra_roots`` (post-conditions also read the step's own ``outputs``)."""
     text = source.strip()
     if not text:
         raise ExpressionError("expression is empty")
@@ -73,11 +74,12 @@ def compile_expression(source: str) -> Expression:
     except Exception as exc:  # cel raises ValueError, occasionally RuntimeError
         raise ExpressionError(f"expression {text!r} does not compile: {exc}") from exc
     roots = frozenset(program.references()["variables"])
-    unknown = sorted(roots - ROOT_NAMES)
+    allowed = ROOT_NAMES | extra_roots
+    unknown = sorted(roots - allowed)
     if unknown:
         raise ExpressionError(
             f"expression {text!r} reads unknown name(s) {', '.join(unknown)}; "
-            "expressions may read inputs, vars and steps"
+            f"expressions here may read {', '.join(sorted(allowed))}"
         )
     return Expression(
         text, program, roots, _step_references(text) if "steps" in roots else frozenset()

@@ -35,6 +35,10 @@ class StepRecord(NamedTuple):
     reason: str | None = None
     started_at: float | None = None
     finished_at: float | None = None
+    compensation: Mapping[str, Any] | None = None
+    """How the step's compensation went: status, error, outputs, started_at, finished_at."""
+    warnings: tuple[str, ...] = ()
+    """Non-critical post-conditions that did not hold."""
 
 
 class ExecutionRecord(NamedTuple):
@@ -50,6 +54,25 @@ class ExecutionRecord(NamedTuple):
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+    idempotency_key: str | None = None
+    dry_run: bool = False
+    replay_of: str | None = None
+    """The execution this one replays from the dead-letter queue."""
+    parent_id: str | None = None
+    """The execution whose subflow step started this one."""
+
+
+class DeadLetter(NamedTuple):
+    """An execution that ended Failed because a step failed for good."""
+
+    execution_id: str
+    workflow: str
+    version: int
+    step_id: str
+    error: str | None
+    attempts: int
+    failed_at: float
+    replayed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

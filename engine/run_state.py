@@ -24,6 +24,7 @@ class StepState:
 
     __slots__ = (
         "attempts",
+        "compensation",
         "error",
         "finished_at",
         "outputs",
@@ -31,6 +32,7 @@ class StepState:
         "started_at",
         "status",
         "step_id",
+        "warnings",
     )
 
     def __init__(self, step_id: str) -> None:
@@ -42,6 +44,23 @@ class StepState:
         self.reason: str | None = None
         self.started_at: float | None = None
         self.finished_at: float | None = None
+        self.compensation: Mapping[str, Any] | None = None
+        self.warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_record(cls, record: StepRecord) -> StepState:
+        """The live state a persisted record describes (crash recovery)."""
+        state = cls(record.step_id)
+        state.status = record.status
+        state.attempts = tuple(record.attempts)
+        state.outputs = record.outputs
+        state.error = record.error
+        state.reason = record.reason
+        state.started_at = record.started_at
+        state.finished_at = record.finished_at
+        state.compensation = record.compensation
+        state.warnings = tuple(record.warnings)
+        return state
 
     def record(self) -> StepRecord:
         """An immutable snapshot for the stores."""
@@ -58,6 +77,8 @@ class StepState:
                 self.reason,
                 self.started_at,
                 self.finished_at,
+                self.compensation,
+                self.warnings,
             ),
         )
 
@@ -76,21 +97,27 @@ class RunState:
 
     __slots__ = (
         "cancel_requested",
+        "compensate_on_cancel",
         "compiled",
         "created_at",
         "deadline_handle",
         "done",
+        "dry_run",
         "error",
         "execution_id",
         "failures",
         "finished_at",
+        "idempotency_key",
         "in_heap",
         "inputs",
         "loop",
         "max_running",
+        "parent_id",
         "paused",
         "priority",
         "ready",
+        "replay_of",
+        "rollback_task",
         "running",
         "seq",
         "started_at",
@@ -117,7 +144,17 @@ class RunState:
         created_at: float,
         done: asyncio.Future[None],
         loop: asyncio.AbstractEventLoop,
+        idempotency_key: str | None = None,
+        dry_run: bool = False,
+        replay_of: str | None = None,
+        parent_id: str | None = None,
     ) -> None:
+        self.idempotency_key = idempotency_key
+        self.dry_run = dry_run
+        self.replay_of = replay_of
+        self.parent_id = parent_id
+        self.rollback_task: asyncio.Task[None] | None = None
+        self.compensate_on_cancel = False
         self.execution_id = execution_id
         self.compiled = compiled
         self.inputs = inputs
@@ -183,4 +220,8 @@ class RunState:
             self.started_at,
             self.finished_at,
             self.error,
+            self.idempotency_key,
+            self.dry_run,
+            self.replay_of,
+            self.parent_id,
         )

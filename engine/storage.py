@@ -43,6 +43,9 @@ class ExecutionRepository(Protocol):
     def get(self, execution_id: str) -> ExecutionRecord | None:
         """The record, or None if unknown."""
 
+    def get_by_idempotency_key(self, key: str) -> ExecutionRecord | None:
+        """The execution submitted with this idempotency key, or None."""
+
     def list(
         self,
         *,

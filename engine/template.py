@@ -69,6 +69,19 @@ class CompensationSpec(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class PostCondition(_Model):
+    """A check over a finished step's ``outputs`` (CEL, like ``when``).
+
+    A critical post-condition that is false fails the step, and the step's compensation
+    runs at once (its action did run, so its effect must be undone); a non-critical one
+    is recorded on the step, which still succeeds.
+    """
+
+    expression: Annotated[str, Field(min_length=1)]
+    critical: bool = True
+    message: str = ""
+
+
 class InputSpec(_Model):
     """A declared workflow input: its type, whether it must be given, and its default."""
 
@@ -95,6 +108,7 @@ class StepSpec(_Model):
     retry: RetryPolicy | None = None
     timeout: Annotated[float, Field(gt=0, le=604_800)] | None = None
     compensation: CompensationSpec | None = None
+    post_conditions: tuple[PostCondition, ...] = ()
     allow_failure: bool = False
     description: str = ""
 
@@ -123,3 +137,7 @@ class WorkflowTemplate(_Model):
     timeout: Annotated[float, Field(gt=0, le=604_800)] | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     priority: int = 0
+    rollback_on_failure: bool = False
+    """When the execution fails, run the compensations of its completed steps, in
+    reverse dependency order; it then ends RolledBack (or Failed, naming the compensation
+    that failed)."""

@@ -24,7 +24,7 @@ from engine.expressions import (
     compile_expression,
     compile_params,
 )
-from engine.template import StepSpec, WorkflowTemplate
+from engine.template import PostCondition, StepSpec, WorkflowTemplate
 from engine.trigger_rules import TriggerRule
 
 Locator = Callable[[Sequence[str | int]], int | None]
@@ -130,7 +130,7 @@ def compile_template(
 
     compiled_steps: list[CompiledStep] = []
     for i, step in enumerate(steps):
-        when, params, refs = _compile_step_expressions(step, i, out)
+        when, params, refs, post, comp_params = _compile_step_expressions(step, i, out)
         step_refs: frozenset[int] | None = frozenset()
         if order is not None and refs is not None:
             ids: set[int] = set()
@@ -156,7 +156,7 @@ def compile_template(
             step_refs = frozenset(ids)
         elif refs is None:
             step_refs = None
-        action = actions[i]
+        action, comp_action = actions[i]
         if when is None and step.when is not None:
             continue
         if action is None or params is None:
@@ -174,6 +174,9 @@ def compile_template(
                 trigger_rule=step.trigger_rule,
                 step_refs=step_refs,
                 plain=step.trigger_rule is TriggerRule.ALL_SUCCEEDED and when is None,
+                post_conditions=post,
+                compensation=comp_action,
+                compensation_params=comp_params,
             )
         )
         if step.retry is not None and step.retry.delay > step.retry.max_delay:
@@ -228,9 +231,9 @@ def _order(
 
 def _resolve_actions(
     steps: Sequence[StepSpec], registry: ActionRegistry, out: _Collector
-) -> list[ActionSpec | None]:
+) -> list[tuple[ActionSpec | None, ActionSpec | None]]:
     known = registry.names()
-    resolved: list[ActionSpec | None] = []
+    resolved: list[tuple[ActionSpec | None, ActionSpec | None]] = []
     for i, step in enumerate(steps):
         spec = registry.get(step.action)
         if spec is None:
@@ -243,6 +246,7 @@ def _resolve_actions(
         else:
             for field, message in spec.check_params(step.params):
                 out.add(message, ("steps", i, *field.split(".")), step=step.id, field=field)
+        comp = None
         if step.compensation is not None:
             comp = registry.get(step.compensation.action)
             if comp is None:
@@ -261,15 +265,34 @@ def _resolve_actions(
                         step=step.id,
                         field=f"compensation.{field}",
                     )
-        resolved.append(spec)
+        resolved.append((spec, comp))
     return resolved
 
 
 def _compile_step_expressions(
     step: StepSpec, i: int, out: _Collector
-) -> tuple[Expression | None, ParamTemplate | None, frozenset[str] | None]:
+) -> tuple[
+    Expression | None,
+    ParamTemplate | None,
+    frozenset[str] | None,
+    tuple[tuple[Expression, PostCondition], ...],
+    ParamTemplate | None,
+]:
+    """Compile the step's condition, parameters, post-conditions and compensation params.
+
+    Returns them with the ids of the steps they read (None: read dynamically). A
+    compensation may read its own step (``steps.<self>.outputs``): it runs after it.
+    """
     refs: set[str] = set()
     dynamic = False
+
+    def note(expr: Expression, allow_self: bool = False) -> None:
+        nonlocal dynamic
+        if expr.step_refs is None:
+            dynamic = True
+        else:
+            refs.update(r for r in expr.step_refs if not (allow_self and r == step.id))
+
     when: Expression | None = None
     if step.when is not None:
         try:
@@ -277,10 +300,7 @@ def _compile_step_expressions(
         except ExpressionError as exc:
             out.add(str(exc), ("steps", i, "when"), step=step.id, field="when")
         else:
-            if when.step_refs is None:
-                dynamic = True
-            else:
-                refs |= when.step_refs
+            note(when)
     params: ParamTemplate | None = None
     try:
         params = compile_params(step.params)
@@ -288,11 +308,36 @@ def _compile_step_expressions(
         out.add(str(exc), ("steps", i, "params"), step=step.id, field="params")
     else:
         for expr in params.expressions:
-            if expr.step_refs is None:
-                dynamic = True
-            else:
-                refs |= expr.step_refs
-    return when, params, None if dynamic else frozenset(refs)
+            note(expr)
+    post: list[tuple[Expression, PostCondition]] = []
+    for j, condition in enumerate(step.post_conditions):
+        try:
+            expr = compile_expression(condition.expression, extra_roots=frozenset({"outputs"}))
+        except ExpressionError as exc:
+            out.add(
+                str(exc),
+                ("steps", i, "post_conditions", j),
+                step=step.id,
+                field=f"post_conditions[{j}].expression",
+            )
+        else:
+            note(expr)
+            post.append((expr, condition))
+    comp_params: ParamTemplate | None = None
+    if step.compensation is not None:
+        try:
+            comp_params = compile_params(step.compensation.params)
+        except ExpressionError as exc:
+            out.add(
+                str(exc),
+                ("steps", i, "compensation", "params"),
+                step=step.id,
+                field="compensation.params",
+            )
+        else:
+            for expr in comp_params.expressions:
+                note(expr, allow_self=True)
+    return when, params, None if dynamic else frozenset(refs), tuple(post), comp_params
 
 
 def _compile_vars(template: WorkflowTemplate, out: _Collector) -> ParamTemplate | None:

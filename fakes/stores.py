@@ -77,11 +77,25 @@ class InMemoryExecutionRepository:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: dict[str, ExecutionRecord] = {}
+        self._by_key: dict[str, str] = {}
 
     def store(self, record: ExecutionRecord) -> None:
         """Insert or replace the record with the same id."""
         with self._lock:
+            key = record.idempotency_key
+            if key is not None:
+                owner = self._by_key.setdefault(key, record.execution_id)
+                if owner != record.execution_id:
+                    raise ValueError(
+                        f"idempotency key '{key}' already belongs to execution '{owner}'"
+                    )
             self._records[record.execution_id] = record
+
+    def get_by_idempotency_key(self, key: str) -> ExecutionRecord | None:
+        """The execution stored with this idempotency key, or None."""
+        with self._lock:
+            execution_id = self._by_key.get(key)
+            return None if execution_id is None else self._records.get(execution_id)
 
     def get(self, execution_id: str) -> ExecutionRecord | None:
         """The record, or None."""

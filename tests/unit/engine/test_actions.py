@@ -14,7 +14,7 @@ from engine.builtin_actions import fail_with_probability, log
 
 def test_registry_refuses_duplicate_names_and_lists_builtins() -> None:
     registry = default_registry()
-    assert registry.names() == ["fail_with_probability", "log", "noop", "sleep"]
+    assert registry.names() == ["fail_with_probability", "log", "noop", "sleep", "subflow"]
     with pytest.raises(ValueError, match="already registered"):
         registry.register("noop", fail_with_probability)
 

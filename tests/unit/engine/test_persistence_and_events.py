@@ -155,6 +155,7 @@ async def test_event_stream_reports_steps_retries_and_the_outcome(
         (EventKind.STEP_STARTED, "a", "Running"),
         (EventKind.STEP_RETRYING, "a", "Running"),
         (EventKind.STEP_FINISHED, "a", "Failed"),
+        (EventKind.DEAD_LETTERED, "a", "Failed"),
         (EventKind.EXECUTION_FINISHED, None, "Failed"),
     ]
     retry = events[3]

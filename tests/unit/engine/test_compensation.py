@@ -1,0 +1,195 @@
+"""Compensation (saga), post-conditions and rollback on failure or cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from engine import (
+    ActionContext,
+    Engine,
+    ExecutionStatus,
+    PermanentError,
+    StepStatus,
+    WorkflowTemplate,
+)
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.looptime]
+WF = Callable[..., WorkflowTemplate]
+FAIL = {"action": "fail_with_probability", "params": {"probability": 1, "retryable": False}}
+
+
+@pytest.fixture
+def undo_log(engine: Engine) -> list[tuple[str, Any]]:
+    """An 'undo' action recording what it was asked to undo, in order."""
+    log: list[tuple[str, Any]] = []
+
+    async def undo(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        if params.get("fail"):
+            raise PermanentError(f"cannot undo {params['what']}")
+        log.append((params["what"], params.get("previous")))
+        return {"undone": params["what"]}
+
+    engine.actions.register("undo", undo)
+    return log
+
+
+def saga(wf: WF, *, last: dict[str, Any], **fields: Any) -> WorkflowTemplate:
+    return wf(
+        {
+            "id": "scale",
+            "action": "noop",
+            "params": {"replicas": 5, "previous": 3},
+            "compensation": {
+                "action": "undo",
+                "params": {"what": "scale", "previous": "${{ steps.scale.outputs.previous }}"},
+            },
+        },
+        {
+            "id": "cordon",
+            "action": "noop",
+            "depends_on": ["scale"],
+            "compensation": {"action": "undo", "params": {"what": "cordon"}},
+        },
+        {"id": "note", "action": "noop", "depends_on": ["scale"]},
+        {"id": "drain", "depends_on": ["cordon", "note"], **last},
+        rollback_on_failure=True,
+        **fields,
+    )
+
+
+async def test_failure_rolls_back_completed_steps_in_reverse_order(
+    engine: Engine, wf: WF, undo_log: list[tuple[str, Any]]
+) -> None:
+    result = await engine.run(saga(wf, last=FAIL))
+    assert result.status is ExecutionStatus.ROLLED_BACK
+    assert undo_log == [
+        ("cordon", None),
+        ("scale", 3),
+    ]  # the compensation read its own step's outputs
+    comp = result.step("scale").compensation
+    assert (
+        comp is not None
+    )
+    assert (
+        comp["status"] == "Succeeded"
+    )
+    assert (
+        comp["outputs"] == {"undone": "scale"}
+    )
+    assert result.step("note").compensation is None  # nothing to undo
+    assert result.step("drain").status is StepStatus.FAILED
+
+
+async def test_failing_compensation_fails_the_execution_naming_it(
+    engine: Engine, wf: WF, undo_log: list[tuple[str, Any]]
+) -> None:
+    template = wf(
+        {"id": "a", "action": "noop", "compensation": {"action": "undo", "params": {"what": "a"}}},
+        {
+            "id": "b",
+            "action": "noop",
+            "depends_on": ["a"],
+            "compensation": {"action": "undo", "params": {"what": "b", "fail": True}},
+        },
+        {"id": "c", "depends_on": ["b"], **FAIL},
+        rollback_on_failure=True,
+    )
+    result = await engine.run(template)
+    assert result.status is ExecutionStatus.FAILED
+    assert result.execution.error.startswith("compensation of step 'b' failed")
+    assert result.step("b").compensation["error"] == "PermanentError: cannot undo b"
+    assert result.step("a").compensation is None  # stopped at the first failed compensation
+    assert undo_log == []
+
+
+async def test_no_rollback_without_the_policy(
+    engine: Engine, wf: WF, undo_log: list[tuple[str, Any]]
+) -> None:
+    result = await engine.run(saga(wf, last=FAIL).model_copy(update={"rollback_on_failure": False}))
+    assert result.status is ExecutionStatus.FAILED
+    assert undo_log == []
+
+
+async def test_succeeded_execution_is_not_rolled_back(
+    engine: Engine, wf: WF, undo_log: list[tuple[str, Any]]
+) -> None:
+    result = await engine.run(saga(wf, last={"action": "noop"}))
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert undo_log == []
+
+
+async def test_critical_post_condition_fails_the_step_and_runs_its_compensation(
+    engine: Engine, wf: WF, undo_log: list[tuple[str, Any]]
+) -> None:
+    result = await engine.run(
+        wf(
+            {
+                "id": "scale",
+                "action": "noop",
+                "params": {"ready": 2, "wanted": 5},
+                "post_conditions": [
+                    {
+                        "expression": "outputs.ready >= outputs.wanted",
+                        "message": "all replicas ready",
+                    }
+                ],
+                "compensation": {"action": "undo", "params": {"what": "scale"}},
+            },
+            {"id": "after", "action": "noop", "depends_on": ["scale"]},
+        )
+    )
+    step = result.step("scale")
+    assert step.status is StepStatus.FAILED
+    assert step.error == "post-condition failed: all replicas ready"
+    assert undo_log == [("scale", None)]
+    assert result.status is ExecutionStatus.FAILED
+    assert result.step("after").status is StepStatus.CANCELLED
+
+
+async def test_non_critical_post_condition_is_a_warning(engine: Engine, wf: WF) -> None:
+    result = await engine.run(
+        wf(
+            {
+                "id": "a",
+                "action": "noop",
+                "params": {"latency_ms": 900},
+                "post_conditions": [{"expression": "outputs.latency_ms < 500", "critical": False}],
+            }
+        )
+    )
+    assert result.step("a").status is StepStatus.SUCCEEDED
+    assert result.step("a").warnings == ("post-condition failed: outputs.latency_ms < 500",)
+
+
+async def test_post_condition_expressions_are_validated(engine: Engine, wf: WF) -> None:
+    from engine import TemplateError
+
+    with pytest.raises(TemplateError, match="post_conditions"):
+        engine.register(
+            wf({"id": "a", "action": "noop", "post_conditions": [{"expression": "outputs.x >"}]})
+        )
+
+
+async def test_cancel_with_compensation_rolls_back(
+    engine: Engine, wf: WF, undo_log: list[tuple[str, Any]]
+) -> None:
+    execution_id = await engine.submit(
+        wf(
+            {
+                "id": "a",
+                "action": "noop",
+                "compensation": {"action": "undo", "params": {"what": "a"}},
+            },
+            {"id": "b", "action": "sleep", "params": {"seconds": 60}, "depends_on": ["a"]},
+        )
+    )
+    await asyncio.sleep(10)
+    engine.cancel(execution_id, compensate=True)
+    result = await engine.wait(execution_id)
+    assert result.status is ExecutionStatus.ROLLED_BACK
+    assert result.step("b").status is StepStatus.CANCELLED
+    assert undo_log == [("a", None)]
