@@ -33,8 +33,8 @@ async def compensate_step(engine: Engine, run: RunState, index: int) -> bool:
     action = step.compensation
     if action is None or step.compensation_params is None:
         return True
-    loop = run.loop
-    started = loop.time()
+    clock = run.clock
+    started = clock()
     engine.emit_step(run, EventKind.COMPENSATION_STARTED, state)
     record: dict[str, Any] = {"action": action.name, "started_at": started}
     try:
@@ -46,7 +46,7 @@ async def compensate_step(engine: Engine, run: RunState, index: int) -> bool:
             status=str(StepStatus.FAILED),
             error=f"{type(exc).__name__}: {exc}",
             attempts=0,
-            finished_at=loop.time(),
+            finished_at=clock(),
         )
         return _finish(engine, run, state, record)
     policy = step.retry
@@ -55,7 +55,7 @@ async def compensate_step(engine: Engine, run: RunState, index: int) -> bool:
     attempt = 0
     while True:
         attempt += 1
-        begun = loop.time()
+        begun = clock()
         context_ = ActionContext(
             run.execution_id, state.step_id, attempt, run.inputs, engine.seed, run.dry_run, engine
         )
@@ -70,12 +70,12 @@ async def compensate_step(engine: Engine, run: RunState, index: int) -> bool:
         except Exception as exc:
             error = exc
         else:
-            attempts.append(AttemptRecord(attempt, begun, loop.time()))
+            attempts.append(AttemptRecord(attempt, begun, clock()))
             record.update(
                 status=str(StepStatus.SUCCEEDED),
                 outputs=dict(outputs or {}),
                 attempts=len(attempts),
-                finished_at=loop.time(),
+                finished_at=clock(),
                 error=None,
             )
             return _finish(engine, run, state, record)
@@ -87,15 +87,15 @@ async def compensate_step(engine: Engine, run: RunState, index: int) -> bool:
                 else None
             )
             delay = backoff_delay(policy, attempt, rng)
-            attempts.append(AttemptRecord(attempt, begun, loop.time(), message, delay))
+            attempts.append(AttemptRecord(attempt, begun, clock(), message, delay))
             await asyncio.sleep(delay)
             continue
-        attempts.append(AttemptRecord(attempt, begun, loop.time(), message))
+        attempts.append(AttemptRecord(attempt, begun, clock(), message))
         record.update(
             status=str(StepStatus.FAILED),
             error=message,
             attempts=len(attempts),
-            finished_at=loop.time(),
+            finished_at=clock(),
         )
         return _finish(engine, run, state, record)
 
@@ -125,6 +125,11 @@ def compensable(run: RunState) -> list[int]:
 
 async def roll_back(engine: Engine, run: RunState) -> str | None:
     """Compensate every compensable step; the id of the first that failed, else None."""
+    for state in run.steps:  # a rollback resumed after a crash may have failed already
+        if state is None or state.compensation is None:
+            continue
+        if state.compensation.get("status") != str(StepStatus.SUCCEEDED):
+            return state.step_id
     for index in compensable(run):
         if not await compensate_step(engine, run, index):
             return run.compiled.steps[index].id

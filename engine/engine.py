@@ -33,8 +33,9 @@ import asyncio
 import heapq
 import itertools
 import random
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.actions import ActionContext, ActionFn, ActionRegistry
@@ -46,6 +47,7 @@ from engine.errors import EngineError, StepTimeoutError, UnknownExecutionError
 from engine.events import Event, EventBus, EventKind
 from engine.expressions import ExpressionError
 from engine.records import AttemptRecord, DeadLetter, ExecutionState, StepRecord
+from engine.recovery import UNFINISHED, missing_templates, rebuild
 from engine.retry import backoff_delay, is_retryable, jitter_rng
 from engine.run_state import RunState, StepState
 from engine.status import ExecutionStatus, StepStatus
@@ -87,6 +89,7 @@ class Engine:
         max_concurrency: int | None = None,
         seed: int = 0,
         dead_letters: DeadLetterStore | None = None,
+        wall_clock: bool = False,
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
@@ -111,6 +114,21 @@ class Engine:
         # randomness, retry jitter) repeats exactly in a rerun with the same seed.
         self._ids = random.Random(f"execution-ids:{seed}")
         self._closed = False
+        self.wall_clock = wall_clock
+
+    def _clock(self, loop: asyncio.AbstractEventLoop) -> Callable[[], float]:
+        """The time source of records and deadlines: loop time, shifted to the epoch.
+
+        Loop time is what virtual time speeds up, but it starts anywhere and differs
+        between processes; a durable engine (``wall_clock=True``) adds the offset to
+        Unix time measured now, so timestamps survive a restart and mean something to
+        a person. Tests keep the bare loop clock.
+        """
+        if not self.wall_clock:
+            return loop.time
+        offset = time.time() - loop.time()
+        loop_time = loop.time
+        return lambda: loop_time() + offset
 
     # ------------------------------------------------------------------ templates
 
@@ -188,6 +206,7 @@ class Engine:
         bound = compiled.bind_inputs(inputs)
         variables = compiled.vars.resolve({"inputs": bound})
         loop = asyncio.get_running_loop()
+        clock = self._clock(loop)
         execution_id = execution_id or str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
         if execution_id in self._runs or self.repository.get(execution_id) is not None:
             raise EngineError(f"an execution with id '{execution_id}' already exists")
@@ -198,9 +217,10 @@ class Engine:
             variables=variables,
             priority=compiled.template.priority if priority is None else priority,
             seq=next(self._seq),
-            created_at=loop.time(),
+            created_at=clock(),
             done=loop.create_future(),
             loop=loop,
+            clock=clock,
             idempotency_key=idempotency_key,
             dry_run=dry_run,
             replay_of=replay_of,
@@ -214,6 +234,37 @@ class Engine:
         self._emit_execution(run, EventKind.EXECUTION_SUBMITTED)
         self._start(run, loop)
         return execution_id
+
+    async def recover(self) -> list[str]:
+        """Resume every unfinished execution found in the stores; returns their ids.
+
+        Register the templates (every version in use) first. See
+        :mod:`engine.recovery` for what is guaranteed about each step.
+        """
+        missing = missing_templates(self)
+        if missing:
+            raise EngineError(
+                "cannot recover before these templates are registered: " + ", ".join(missing)
+            )
+        loop = asyncio.get_running_loop()
+        clock = self._clock(loop)
+        recovered: list[RunState] = []
+        for record in self.repository.list(status=UNFINISHED):
+            if record.execution_id in self._runs:
+                continue
+            run, ready = rebuild(
+                self, record.execution_id, seq=next(self._seq), loop=loop, clock=clock
+            )
+            self._runs[run.execution_id] = run
+            recovered.append(run)
+            self._save_execution(run)
+            self._arm_deadline(run)
+            self._emit_execution(run, EventKind.EXECUTION_RESUMED)
+            self._resolve_all(run, ready)
+        self._pump()
+        for run in recovered:
+            self._maybe_finish(run)
+        return [run.execution_id for run in recovered]
 
     async def replay(self, execution_id: str) -> str:
         """Start a new execution from a dead letter: same template version and inputs."""
@@ -341,15 +392,20 @@ class Engine:
 
     def _start(self, run: RunState, loop: asyncio.AbstractEventLoop) -> None:
         run.status = ExecutionStatus.RUNNING
-        run.started_at = loop.time()
-        timeout = run.compiled.template.timeout
-        if timeout is not None:
-            run.deadline_handle = loop.call_at(run.started_at + timeout, self._on_deadline, run)
+        run.started_at = run.clock()
+        self._arm_deadline(run)
         self._save_execution(run)
         self._emit_execution(run, EventKind.EXECUTION_STARTED)
         self._resolve_all(run, list(run.compiled.roots))
         self._pump()
         self._maybe_finish(run)
+
+    def _arm_deadline(self, run: RunState) -> None:
+        """Schedule the workflow timeout, counted from when the execution started."""
+        timeout = run.compiled.template.timeout
+        if timeout is not None and run.started_at is not None:
+            left = run.started_at + timeout - run.clock()
+            run.deadline_handle = run.loop.call_later(max(left, 0.0), self._on_deadline, run)
 
     def _resolve_all(self, run: RunState, worklist: list[int]) -> None:
         """Decide, for each step whose dependencies are all terminal, whether it runs.
@@ -381,7 +437,7 @@ class Engine:
                 continue
             status, reason, error = outcome
             state = run.state(index)
-            now = run.loop.time()
+            now = run.clock()
             state.status = status
             state.reason = reason
             state.error = error
@@ -489,9 +545,12 @@ class Engine:
         hottest path; the rare branches live in plain helper methods.
         """
         step = run.compiled.steps[index]
+        previous = run.steps[index]
         state = run.steps[index] = StepState(step.spec.id)
-        loop = run.loop
-        state.started_at = started = loop.time()
+        if previous is not None:  # rerun after recovery: keep the interrupted attempts
+            state.attempts = previous.attempts
+        clock = run.clock
+        state.started_at = started = clock()
         if run.stopping:
             # Stopped between dispatch and this task's first step: it never started.
             state.status = _CANCELLED
@@ -527,7 +586,7 @@ class Engine:
                         async with asyncio.timeout(timeout) as scope:
                             outputs = await fn(context, params)
                 except asyncio.CancelledError:
-                    self._cancelled(run, state, attempt, started, loop.time())
+                    self._cancelled(run, state, attempt, started, clock())
                     break
                 except BaseException as exc:
                     if isinstance(exc, TimeoutError) and timeout is not None and scope.expired():
@@ -542,11 +601,11 @@ class Engine:
                     try:
                         await asyncio.sleep(delay)
                     except asyncio.CancelledError:
-                        self._cancelled(run, state, None, started, loop.time())
+                        self._cancelled(run, state, None, started, clock())
                         break
-                    started = loop.time()
+                    started = clock()
                 else:
-                    state.finished_at = now = loop.time()
+                    state.finished_at = now = clock()
                     state.attempts += (
                         _new_tuple(AttemptRecord, (attempt, started, now, None, None)),
                     )
@@ -559,7 +618,7 @@ class Engine:
                         await compensate_step(self, run, index)
                     break
         if state.finished_at is None:
-            state.finished_at = loop.time()
+            state.finished_at = clock()
         self._save_step(run.execution_id, state.record())
         if self.events.active:
             self.emit_step(
@@ -630,7 +689,7 @@ class Engine:
     ) -> float | None:
         """Record a failed attempt; the backoff delay if the policy retries it, else None."""
         policy = step.retry
-        now = asyncio.get_running_loop().time()
+        now = run.clock()
         message = f"{type(error).__name__}: {error}"
         state.error = message
         if attempt < policy.max_attempts and is_retryable(policy, error, step.action.retryable):
@@ -702,7 +761,7 @@ class Engine:
             return
         if run.unfinished and not run.stopping:
             return
-        now = run.loop.time()
+        now = run.clock()
         leftovers = []
         for state in run.states():
             if not state.status.terminal:
@@ -715,9 +774,11 @@ class Engine:
             run.deadline_handle.cancel()
         outcome = self._outcome(run)
         wants_rollback = (
-            outcome is ExecutionStatus.FAILED and run.compiled.template.rollback_on_failure
-        ) or (outcome is ExecutionStatus.CANCELLED and run.compensate_on_cancel)
-        if wants_rollback and compensable(run):
+            (outcome is ExecutionStatus.FAILED and run.compiled.template.rollback_on_failure)
+            or (outcome is ExecutionStatus.CANCELLED and run.compensate_on_cancel)
+            or run.resume_rollback
+        )
+        if wants_rollback and (compensable(run) or run.resume_rollback):
             run.status = ExecutionStatus.ROLLING_BACK
             self.state.save(run.execution_id, run.record(), leftovers)
             self.repository.store(run.record())
@@ -737,7 +798,7 @@ class Engine:
         self._finalize(run, ExecutionStatus.FAILED)
 
     def _finalize(self, run: RunState, status: ExecutionStatus) -> None:
-        run.finished_at = run.loop.time()
+        run.finished_at = run.clock()
         run.status = status
         record = run.record()
         self.state.save(run.execution_id, record, ())
@@ -815,7 +876,7 @@ class Engine:
                 Event(
                     kind,
                     run.execution_id,
-                    asyncio.get_running_loop().time(),
+                    run.clock(),
                     run.compiled.name,
                     status=str(run.status),
                     data={"error": run.error} if run.error else {},
@@ -833,7 +894,7 @@ class Engine:
             Event(
                 kind,
                 run.execution_id,
-                asyncio.get_running_loop().time(),
+                run.clock(),
                 run.compiled.name,
                 step_id=state.step_id,
                 status=str(state.status),

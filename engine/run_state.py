@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.compiled import CompiledWorkflow
@@ -97,6 +97,7 @@ class RunState:
 
     __slots__ = (
         "cancel_requested",
+        "clock",
         "compensate_on_cancel",
         "compiled",
         "created_at",
@@ -117,6 +118,7 @@ class RunState:
         "priority",
         "ready",
         "replay_of",
+        "resume_rollback",
         "rollback_task",
         "running",
         "seq",
@@ -144,6 +146,7 @@ class RunState:
         created_at: float,
         done: asyncio.Future[None],
         loop: asyncio.AbstractEventLoop,
+        clock: Callable[[], float],
         idempotency_key: str | None = None,
         dry_run: bool = False,
         replay_of: str | None = None,
@@ -155,6 +158,7 @@ class RunState:
         self.parent_id = parent_id
         self.rollback_task: asyncio.Task[None] | None = None
         self.compensate_on_cancel = False
+        self.resume_rollback = False
         self.execution_id = execution_id
         self.compiled = compiled
         self.inputs = inputs
@@ -169,6 +173,7 @@ class RunState:
         self.done = done
         steps = compiled.steps
         self.loop = loop
+        self.clock = clock
         # Created when a step is first resolved: most of a large DAG waits untouched for
         # a while, and a missing state simply means Pending.
         self.steps: list[StepState | None] = [None] * len(steps)

@@ -65,6 +65,14 @@ class InMemoryStateStorage:
             self._executions.pop(execution_id, None)
             self._steps.pop(execution_id, None)
 
+    def snapshot(self) -> InMemoryStateStorage:
+        """A separate store holding what this one holds now: what a crash leaves behind."""
+        copy = InMemoryStateStorage()
+        with self._lock:
+            copy._executions = dict(self._executions)
+            copy._steps = {k: dict(v) for k, v in self._steps.items()}
+        return copy
+
     def execution_ids(self) -> list[str]:
         """Every stored execution id, in insertion order."""
         with self._lock:
@@ -90,6 +98,14 @@ class InMemoryExecutionRepository:
                         f"idempotency key '{key}' already belongs to execution '{owner}'"
                     )
             self._records[record.execution_id] = record
+
+    def snapshot(self) -> InMemoryExecutionRepository:
+        """A separate repository holding what this one holds now."""
+        copy = InMemoryExecutionRepository()
+        with self._lock:
+            copy._records = dict(self._records)
+            copy._by_key = dict(self._by_key)
+        return copy
 
     def get_by_idempotency_key(self, key: str) -> ExecutionRecord | None:
         """The execution stored with this idempotency key, or None."""

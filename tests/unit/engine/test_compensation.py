@@ -71,15 +71,9 @@ async def test_failure_rolls_back_completed_steps_in_reverse_order(
         ("scale", 3),
     ]  # the compensation read its own step's outputs
     comp = result.step("scale").compensation
-    assert (
-        comp is not None
-    )
-    assert (
-        comp["status"] == "Succeeded"
-    )
-    assert (
-        comp["outputs"] == {"undone": "scale"}
-    )
+    assert comp is not None
+    assert comp["status"] == "Succeeded"
+    assert comp["outputs"] == {"undone": "scale"}
     assert result.step("note").compensation is None  # nothing to undo
     assert result.step("drain").status is StepStatus.FAILED
 
