@@ -13,7 +13,8 @@ through three states:
   once. ``success_threshold`` successful probes close the breaker; one failed probe
   re-opens it for another cool-down.
 
-The caller brackets every call with a :class:`Permit`::
+The caller brackets every call with a :class:`Permit` (whose methods settle it on its
+breaker, too)::
 
     permit = breaker.before_call()          # raises CircuitOpenError while open
     try:
@@ -143,19 +144,33 @@ class BreakerPolicy(BaseModel):
 class Permit:
     """Leave to make one call, returned by :meth:`CircuitBreaker.before_call`.
 
-    Settle it exactly once: record_success, record_failure or release.
+    Settle it exactly once, on the breaker or on the permit itself (the same thing):
+    ``record_success``, ``record_failure`` or ``release``.
     """
 
-    __slots__ = ("generation", "probe", "settled")
+    __slots__ = ("breaker", "generation", "probe", "settled")
 
-    def __init__(self, generation: int, probe: bool) -> None:
+    def __init__(self, breaker: CircuitBreaker, generation: int, probe: bool) -> None:
+        self.breaker = breaker
         self.generation = generation
         self.probe = probe
         self.settled = False
 
+    def record_success(self) -> None:
+        self.breaker.record_success(self)
+
+    def record_failure(self) -> None:
+        self.breaker.record_failure(self)
+
+    def release(self) -> None:
+        self.breaker.release(self)
+
     def __repr__(self) -> str:
         kind = "probe" if self.probe else "call"
-        return f"<Permit {kind} generation={self.generation} settled={self.settled}>"
+        return (
+            f"<Permit {kind} of {self.breaker.key!r} generation={self.generation} "
+            f"settled={self.settled}>"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +259,7 @@ class CircuitBreaker:
         """
         state = self._state
         if state is BreakerState.CLOSED:
-            return Permit(self._generation, False)
+            return Permit(self, self._generation, False)
         now = self._clock()
         self._refresh(now)
         if self._state is BreakerState.OPEN:
@@ -252,7 +267,7 @@ class CircuitBreaker:
         if self._probes >= self.policy.half_open_max_calls:
             raise CircuitOpenError(self.key, 0.0, "half-open, probe calls in flight")
         self._probes += 1
-        return Permit(self._generation, True)
+        return Permit(self, self._generation, True)
 
     def record_success(self, permit: Permit) -> None:
         """The call made under ``permit`` succeeded."""
@@ -322,8 +337,10 @@ class CircuitBreaker:
 
     def _settle(self, permit: Permit) -> bool:
         """Mark the permit used; True if its outcome still concerns the current state."""
+        if permit.breaker is not self:
+            raise ValueError(f"{permit!r} belongs to another breaker than '{self.key}'")
         if permit.settled:
-            raise RuntimeError(f"{permit!r} of breaker '{self.key}' was already settled")
+            raise RuntimeError(f"{permit!r} was already settled")
         permit.settled = True
         return permit.generation == self._generation
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from engine import ActionError, TransientError
+from engine import (
+    ActionContext,
+    ActionError,
+    Engine,
+    StepStatus,
+    TransientError,
+    WorkflowTemplate,
+)
 from engine.circuit_breaker import (
     BreakerPolicy,
     BreakerRegistry,
@@ -26,6 +35,7 @@ from engine.template import RetryPolicy
 
 CLOSED, HALF_OPEN, OPEN = BreakerState.CLOSED, BreakerState.HALF_OPEN, BreakerState.OPEN
 Change = tuple[str, BreakerState, BreakerState, str]
+WF = Callable[..., WorkflowTemplate]
 
 
 class Clock:
@@ -236,12 +246,25 @@ def test_stale_outcomes_do_not_move_the_breaker(clock: Clock) -> None:
     assert breaker.state is HALF_OPEN
 
 
-def test_a_permit_settles_once(clock: Clock) -> None:
+def test_a_permit_settles_once_on_its_own_breaker(clock: Clock) -> None:
     breaker = make(clock)
     permit = breaker.before_call()
-    breaker.record_success(permit)
+    permit.record_success()
     with pytest.raises(RuntimeError, match="already settled"):
         breaker.record_failure(permit)
+    with pytest.raises(ValueError, match="belongs to another breaker than 'other'"):
+        make(clock, key="other").record_success(breaker.before_call())
+
+
+def test_permit_methods_settle_on_their_breaker(clock: Clock) -> None:
+    breaker = make(clock, failure_threshold=2, cool_down=5)
+    breaker.before_call().record_failure()
+    breaker.before_call().release()
+    breaker.before_call().record_failure()
+    assert breaker.state is OPEN
+    clock.advance(5)
+    breaker.before_call().record_success()
+    assert breaker.state is CLOSED
 
 
 def test_zero_cool_down_goes_half_open_at_once(clock: Clock) -> None:
@@ -509,3 +532,50 @@ def test_breaker_event_shape() -> None:
         "reason": "3 consecutive failures",
     }
     assert [s.level for s in BreakerState] == [0, 1, 2]
+
+
+# ---------------------------------------------------------------------- through the engine
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_engine_retries_a_step_refused_by_an_open_breaker(engine: Engine, wf: WF) -> None:
+    """Until the engine guards calls itself, an action wrapper shows the contract holds."""
+    registry = BreakerRegistry(
+        BreakerPolicy(failure_threshold=2, cool_down=60), key=by_params("deployment")
+    )
+    calls: list[float] = []
+    loop = asyncio.get_running_loop()
+    healthy_from = loop.time() + 30
+
+    async def restart(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        calls.append(loop.time())
+        if loop.time() < healthy_from:
+            raise TransientError("apiserver said 503")
+        return {}
+
+    async def guarded(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        breaker = registry.for_call("restart", params)
+        assert breaker is not None
+        return await breaker.call(lambda: restart(ctx, params))
+
+    engine.actions.register("restart", guarded)
+    result = await engine.run(
+        wf(
+            {
+                "id": "web",
+                "action": "restart",
+                "params": {"deployment": "web"},
+                "retry": {"max_attempts": 5, "delay": 20, "backoff": "fixed"},
+            }
+        )
+    )
+    step = result.step("web")
+    assert step.status is StepStatus.SUCCEEDED
+    # t=0 and t=20 fail and trip the breaker; t=40 is refused without a call (open until
+    # t=80); t=60 too; t=80 is the probe, which succeeds and closes the breaker.
+    assert calls == [0, 20, 80]
+    assert [a.error for a in step.attempts][2].startswith(
+        "CircuitOpenError: circuit breaker 'restart:web' is open (2 consecutive failures)"
+    )
+    assert registry.get("restart:web").state is CLOSED
