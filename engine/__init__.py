@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from engine.actions import ActionContext, ActionRegistry, ActionSpec
 from engine.builtin_actions import default_registry, register_builtin_actions
+from engine.circuit_breaker import (
+    BreakerPolicy,
+    BreakerRegistry,
+    BreakerState,
+    CircuitBreaker,
+    CircuitOpenError,
+)
 from engine.compiled import CompiledWorkflow
 from engine.engine import Engine
 from engine.errors import (
@@ -23,6 +30,7 @@ from engine.errors import (
     UnknownExecutionError,
 )
 from engine.events import Event, EventBus, EventKind
+from engine.metrics import EngineMetrics
 from engine.records import AttemptRecord, ExecutionRecord, ExecutionState, StepRecord
 from engine.status import ExecutionStatus, StepStatus
 from engine.storage import ExecutionRepository, StateStorage
@@ -43,10 +51,16 @@ __all__ = [
     "ActionRegistry",
     "ActionSpec",
     "AttemptRecord",
+    "BreakerPolicy",
+    "BreakerRegistry",
+    "BreakerState",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "CompensationSpec",
     "CompiledWorkflow",
     "Engine",
     "EngineError",
+    "EngineMetrics",
     "Event",
     "EventBus",
     "EventKind",
