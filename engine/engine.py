@@ -40,6 +40,7 @@ from typing import Any
 
 from engine.actions import ActionContext, ActionFn, ActionRegistry
 from engine.builtin_actions import default_registry
+from engine.circuit_breaker import BreakerRegistry, BreakerState, CircuitOpenError, breaker_event
 from engine.compensation import compensable, compensate_step, roll_back
 from engine.compiled import CompiledStep, CompiledWorkflow
 from engine.dead_letters import DeadLetterQueue, DeadLetterStore
@@ -90,6 +91,7 @@ class Engine:
         seed: int = 0,
         dead_letters: DeadLetterStore | None = None,
         wall_clock: bool = False,
+        breakers: BreakerRegistry | None = None,
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
@@ -103,6 +105,9 @@ class Engine:
         self.max_concurrency = max_concurrency
         self.seed = seed
         self.events = EventBus()
+        self.breakers = breakers
+        if breakers is not None:
+            breakers.on_change = self._breaker_changed
         self._templates: dict[tuple[str, int], CompiledWorkflow] = {}
         self._latest: dict[str, int] = {}
         self._runs: dict[str, RunState] = {}
@@ -567,6 +572,12 @@ class Engine:
             if run.dry_run:
                 fn = step.action.dry_run or _preview(step.action.name)
             timeout = step.spec.timeout
+            breaker = (
+                self.breakers.for_call(step.spec.action, params)
+                if self.breakers is not None and params is not None and not run.dry_run
+                else None
+            )
+            permit = None
             attempt = 0
             while params is not None:
                 attempt += 1
@@ -580,12 +591,16 @@ class Engine:
                     self,
                 )
                 try:
+                    if breaker is not None:
+                        permit = breaker.before_call()
                     if timeout is None:
                         outputs = await fn(context, params)
                     else:
                         async with asyncio.timeout(timeout) as scope:
                             outputs = await fn(context, params)
                 except asyncio.CancelledError:
+                    if permit is not None:
+                        permit.release()  # a cancelled call says nothing about the target
                     self._cancelled(run, state, attempt, started, clock())
                     break
                 except BaseException as exc:
@@ -594,7 +609,12 @@ class Engine:
                             f"attempt {attempt} exceeded the step timeout of {timeout}s"
                         )
                     elif not isinstance(exc, Exception):
+                        if permit is not None:
+                            permit.release()
                         raise
+                    if permit is not None:
+                        permit.record_failure()
+                        permit = None
                     delay = self._failed_attempt(run, step, state, attempt, started, exc)
                     if delay is None:
                         break
@@ -605,6 +625,8 @@ class Engine:
                         break
                     started = clock()
                 else:
+                    if permit is not None:
+                        permit.record_success()
                     state.finished_at = now = clock()
                     state.attempts += (
                         _new_tuple(AttemptRecord, (attempt, started, now, None, None)),
@@ -619,10 +641,14 @@ class Engine:
                     break
         if state.finished_at is None:
             state.finished_at = clock()
+        started_at = state.started_at  # set above; the whole step, backoffs included
         self._save_step(run.execution_id, state.record())
         if self.events.active:
             self.emit_step(
-                run, EventKind.STEP_FINISHED, state, {"duration": state.finished_at - started}
+                run,
+                EventKind.STEP_FINISHED,
+                state,
+                {"duration": state.finished_at - started_at},
             )
         del run.tasks[index]
         run.running -= 1
@@ -699,6 +725,8 @@ class Engine:
                 else None
             )
             delay = backoff_delay(policy, attempt, rng)
+            if isinstance(error, CircuitOpenError):
+                delay = max(delay, error.retry_after)  # no point knocking before the cool-down
             state.attempts += (AttemptRecord(attempt, started, now, message, delay),)
             self.state.save_step(run.execution_id, state.record())
             if self.events.active:
@@ -769,6 +797,7 @@ class Engine:
                 state.reason = self._stop_reason(run)
                 state.finished_at = now
                 leftovers.append(state.record())
+                self.emit_step(run, EventKind.STEP_FINISHED, state, {"duration": 0.0})
         run.ready.clear()
         if run.deadline_handle is not None:
             run.deadline_handle.cancel()
@@ -869,6 +898,11 @@ class Engine:
         record = run.record()
         self.state.save(run.execution_id, record, ())
         self.repository.store(record)
+
+    def _breaker_changed(self, key: str, old: BreakerState, new: BreakerState, reason: str) -> None:
+        if self.events.active:
+            now = asyncio.get_running_loop().time()
+            self.events.emit(breaker_event(key, old, new, reason, time=now))
 
     def _emit_execution(self, run: RunState, kind: EventKind) -> None:
         if self.events.active:

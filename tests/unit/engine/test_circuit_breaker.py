@@ -114,8 +114,7 @@ def test_open_breaker_fails_fast_with_the_time_left(clock: Clock) -> None:
     assert error.retry_after == pytest.approx(20)
     assert breaker.retry_after() == pytest.approx(20)
     assert str(error) == (
-        "circuit breaker 'target' is open (1 consecutive failure): "
-        "a probe call is allowed in 20s"
+        "circuit breaker 'target' is open (1 consecutive failure): a probe call is allowed in 20s"
     )
 
 
@@ -354,9 +353,7 @@ def test_count_window_trips_on_rate_after_minimum_calls(
 
 
 def test_count_window_slides(clock: Clock) -> None:
-    breaker = make(
-        clock, failure_threshold=None, failure_rate=0.5, window_size=4, minimum_calls=4
-    )
+    breaker = make(clock, failure_threshold=None, failure_rate=0.5, window_size=4, minimum_calls=4)
     fail(breaker)
     succeed(breaker, 3)  # window F S S S: 25%
     assert breaker.snapshot().window_failures == 1
@@ -390,9 +387,7 @@ def test_time_window_forgets_old_calls(clock: Clock) -> None:
 
 
 def test_rate_and_consecutive_rules_together(clock: Clock) -> None:
-    breaker = make(
-        clock, failure_threshold=3, failure_rate=0.9, window_size=100, minimum_calls=50
-    )
+    breaker = make(clock, failure_threshold=3, failure_rate=0.9, window_size=100, minimum_calls=50)
     succeed(breaker, 10)
     fail(breaker, 3)
     assert breaker.state is OPEN

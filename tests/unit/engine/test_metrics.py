@@ -64,8 +64,12 @@ async def test_retried_skipped_and_succeeded_steps(
     assert sample(metrics, "steps_total", workflow="restart", status="Skipped") == 1
     assert sample(metrics, "step_retries_total", workflow="restart") == 2
     # Skipped steps never started: they have no duration.
-    assert sample(metrics, "step_duration_seconds_count", workflow="restart", status="Succeeded") == 2
-    assert sample(metrics, "step_duration_seconds_count", workflow="restart", status="Skipped") is None
+    assert (
+        sample(metrics, "step_duration_seconds_count", workflow="restart", status="Succeeded") == 2
+    )
+    assert (
+        sample(metrics, "step_duration_seconds_count", workflow="restart", status="Skipped") is None
+    )
     assert sample(metrics, "active_executions") == 0
 
 
@@ -118,7 +122,9 @@ async def test_failed_execution_and_failed_steps(
     assert sample(metrics, "executions_total", workflow="drain-node", status="Succeeded") == 1
     assert sample(metrics, "steps_total", workflow="drain-node", status="Failed") == 2
     assert sample(metrics, "step_retries_total", workflow="drain-node") == 4
-    assert sample(metrics, "step_duration_seconds_count", workflow="drain-node", status="Failed") == 2
+    assert (
+        sample(metrics, "step_duration_seconds_count", workflow="drain-node", status="Failed") == 2
+    )
 
 
 async def test_queue_depth_running_and_active_are_read_on_scrape(wf: WF) -> None:
@@ -212,12 +218,17 @@ async def test_registries_are_isolated_and_the_global_one_untouched(wf: WF) -> N
     await engines[0].run(wf({"id": "a", "action": "noop"}))
     assert sample(first, "executions_total", workflow="wf", status="Succeeded") == 1
     assert sample(second, "executions_total", workflow="wf", status="Succeeded") is None
-    assert shared.get_sample_value(
-        "team_a_executions_total", {"workflow": "wf", "status": "Succeeded"}
-    ) == 1
+    assert (
+        shared.get_sample_value(
+            "team_a_executions_total", {"workflow": "wf", "status": "Succeeded"}
+        )
+        == 1
+    )
     assert named.registry is shared
     assert (
-        REGISTRY.get_sample_value(f"{NS}_executions_total", {"workflow": "wf", "status": "Succeeded"})
+        REGISTRY.get_sample_value(
+            f"{NS}_executions_total", {"workflow": "wf", "status": "Succeeded"}
+        )
         is None
     )
 
