@@ -44,7 +44,13 @@ from typing import TYPE_CHECKING, Any
 from fakes.kube import errors
 from fakes.kube.admission import Admission
 from fakes.kube.clock import Clock, TimestampFormatter, WallClock
-from fakes.kube.defaults import DEFAULTERS, ServiceIPs, default_service, pod_qos_class
+from fakes.kube.defaults import (
+    DEFAULTERS,
+    ServiceIPs,
+    default_service,
+    pod_qos_class,
+    with_zero_status,
+)
 from fakes.kube.errors import ApiError, FieldError, dumps
 from fakes.kube.kinds import DEFAULT_REGISTRY, KindRegistry, ResourceKind
 from fakes.kube.patch import (
@@ -458,7 +464,7 @@ class Api:
         if managed:
             meta["managedFields"] = managed
         if kind.status_on_create and kind.plural != "pods":
-            obj["status"] = {}
+            obj["status"] = with_zero_status(kind.plural, None)
         defaulter = (
             DEFAULTERS.get(kind.plural)
             if not kind.group or kind.group in ("apps", "batch")
@@ -575,7 +581,7 @@ class Api:
         if subresource == "status":
             new = dict(old)
             new["metadata"] = dict(old["metadata"])
-            new["status"] = body.get("status") or {}
+            new["status"] = with_zero_status(kind.plural, body.get("status"))
             return new
         new = self._normalise(kind, body)
         meta = new["metadata"]
@@ -615,7 +621,7 @@ class Api:
         if kind.tracks_generation and old.get("spec") != new.get("spec"):
             meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
         meta["resourceVersion"] = str(stored.rv)
-        if dumps(new) == stored.raw:
+        if new == old:
             return stored.raw
         if (
             meta.get("deletionTimestamp")

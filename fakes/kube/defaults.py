@@ -206,6 +206,36 @@ def default_service(obj: JsonObj, ips: ServiceIPs) -> None:
                 port.setdefault("targetPort", port["port"])
 
 
+# Status fields Go serialises even when zero (no omitempty); the official client's
+# models require some of them, so a fresh or partially written status carries them.
+ZERO_STATUS: dict[str, JsonObj] = {
+    "replicasets": {"replicas": 0},
+    "statefulsets": {"replicas": 0, "availableReplicas": 0},
+    "daemonsets": {
+        "currentNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberReady": 0,
+    },
+    "horizontalpodautoscalers": {"desiredReplicas": 0},
+    "poddisruptionbudgets": {
+        "disruptionsAllowed": 0,
+        "currentHealthy": 0,
+        "desiredHealthy": 0,
+        "expectedPods": 0,
+    },
+    "services": {"loadBalancer": {}},
+}
+
+
+def with_zero_status(plural: str, status: JsonObj | None) -> JsonObj:
+    """``status`` with the kind's always-serialised zero fields filled in."""
+    zero = ZERO_STATUS.get(plural)
+    if zero is None:
+        return status if status is not None else {}
+    return {**zero, **(status or {})}
+
+
 DEFAULTERS = {
     "pods": default_pod,
     "deployments": default_deployment,

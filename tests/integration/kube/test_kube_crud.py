@@ -54,7 +54,9 @@ def test_missing_object_is_404_with_status_body(apps: client.AppsV1Api) -> None:
 def test_generation_bumps_only_on_spec_change(apps: client.AppsV1Api) -> None:
     created = apps.create_namespaced_deployment("default", deployment("web"))
     assert created.metadata.generation == 1
-    labelled = apps.patch_namespaced_deployment("web", "default", {"metadata": {"labels": {"a": "b"}}})
+    labelled = apps.patch_namespaced_deployment(
+        "web", "default", {"metadata": {"labels": {"a": "b"}}}
+    )
     assert labelled.metadata.generation == 1
     scaled = apps.patch_namespaced_deployment("web", "default", {"spec": {"replicas": 5}})
     assert scaled.metadata.generation == 2
