@@ -97,7 +97,7 @@ class SimulatedCluster:
     def idle(self) -> bool:
         return self.manager.idle
 
-    async def settle(self, timeout: float = 600.0, poll: float = 0.05) -> None:
+    async def settle(self, timeout: float = 600.0) -> None:
         """Wait (loop time) until no work is pending: pods started or terminated,
         workloads' observed generations and statuses caught up.
 
@@ -123,7 +123,19 @@ class SimulatedCluster:
                     f"cluster not settled after {timeout:g}s: busy controllers {busy}, "
                     f"{self.ctx.busy} delayed work items pending"
                 )
-            await asyncio.sleep(poll)
+            activity = self.ctx.activity
+            if activity is None:
+                await asyncio.sleep(0.05)
+                continue
+            activity.clear()
+            if not self.manager.idle and all(c.idle for c in self.manager.controllers):
+                # Only delayed work is left: sleep until a timer queues something.
+                try:
+                    await asyncio.wait_for(activity.wait(), deadline - loop.time())
+                except TimeoutError:
+                    pass
+            else:
+                await asyncio.sleep(0)
 
     def _raise_failures(self) -> None:
         if self.ctx.failures:

@@ -45,6 +45,8 @@ class Context:
     failures: list[str] = field(default_factory=list)
     busy: int = 0
     not_ready_nodes: set[str] = field(default_factory=set)
+    activity: asyncio.Event | None = None
+    """Set whenever work is queued; ``settle`` waits on it instead of polling."""
 
     def rng(self, name: str) -> random.Random:
         """An independent seeded stream per consumer, so adding one never shifts another."""
@@ -54,8 +56,9 @@ class Context:
 class WorkQueue:
     """Ordered, deduplicating set of keys; wakes one consumer on the loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, activity: asyncio.Event | None = None) -> None:
         self.loop = loop
+        self.activity = activity
         self._thread = threading.get_ident()
         self._keys: dict[Hashable, None] = {}
         self._event = asyncio.Event()
@@ -67,6 +70,8 @@ class WorkQueue:
             return
         self._keys[key] = None
         self._event.set()
+        if self.activity is not None:
+            self.activity.set()
 
     def add_after(self, key: Hashable, delay: float) -> asyncio.TimerHandle:
         return self.loop.call_at(self.loop.time() + max(delay, 0.0), self.add, key)
@@ -152,7 +157,9 @@ class Controller:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self.queue = WorkQueue(loop)
+        if self.ctx.activity is None:
+            self.ctx.activity = asyncio.Event()
+        self.queue = WorkQueue(loop, self.ctx.activity)
         self.setup()
         self.resync()
         self._task = loop.create_task(self._run(), name=f"windtunnel-{self.name}")

@@ -1,6 +1,7 @@
 """The scheduler: binds pending pods to nodes that fit, or explains why none does.
 
-Filters, as the default scheduler's plugins do: node unschedulable (cordon, unless
+Filters, in the default scheduler's plugin order (the first failure per node is
+reported): node unschedulable (cordon, unless
 tolerated), nodeSelector, NoSchedule/NoExecute taints without a matching toleration,
 and resources -- the sum of container requests against allocatable CPU, memory and
 pod slots. Among feasible nodes it picks the least allocated (ties: search order).
@@ -255,13 +256,13 @@ class Scheduler(Controller):
     ) -> list[str]:
         if info.unschedulable and not tolerates(tolerations, _UNSCHEDULABLE_TAINT):
             return ["node(s) were unschedulable"]
-        for k, v in selector.items():
-            if info.labels.get(k) != v:
-                return ["node(s) didn't match Pod's node affinity/selector"]
         for taint in info.taints:
             if not tolerates(tolerations, taint):
                 shown = f"{taint.get('key')}: {taint['value']}" if taint.get("value") else taint.get("key")
                 return [f"node(s) had untolerated taint {{{shown}}}"]
+        for k, v in selector.items():
+            if info.labels.get(k) != v:
+                return ["node(s) didn't match Pod's node affinity/selector"]
         why = []
         if info.used_pods + 1 > info.pods:
             why.append("Too many pods")
