@@ -114,7 +114,9 @@ class ClusterHttpServer:
 
         self.router = router
         self.registry = registry
-        self.now = now or time.time
+        # Ages in Table output are measured on the cluster's clock, like its timestamps.
+        clock = getattr(getattr(router, "api", None), "clock", None)
+        self.now = now or (clock.now if clock is not None else time.time)
         self.host = "127.0.0.1"
         self.port = 0
         self._runner: web.ServerRunner | None = None

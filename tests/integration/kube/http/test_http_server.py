@@ -162,7 +162,9 @@ def test_table_output_carries_the_real_pod_columns(
     assert row["object"]["metadata"]["labels"] == {"show": "me"}
 
 
-def test_table_watch_wraps_each_event(server: ServerThread, v1: kubernetes.client.CoreV1Api) -> None:
+def test_table_watch_wraps_each_event(
+    server: ServerThread, v1: kubernetes.client.CoreV1Api
+) -> None:
     rv = v1.list_namespaced_pod("default").metadata.resource_version
     conn = _conn(server)
     conn.request(
