@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import typer
 
+from harness.commands import cluster
+
 app = typer.Typer(
     name="windtunnel",
     help="Prove a workflow engine right before it touches production.",
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+app.add_typer(cluster.app, name="cluster")
 
 
 @app.callback()

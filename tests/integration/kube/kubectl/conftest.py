@@ -18,8 +18,12 @@ from fakes.kube.kubeconfig import write_kubeconfig
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if KUBECTL is None:
-        for item in items:
+    here = Path(__file__).parent
+    for item in items:
+        if here not in item.path.parents:
+            continue
+        item.add_marker(pytest.mark.slow)
+        if KUBECTL is None:
             item.add_marker(pytest.mark.skip(reason="kubectl is not installed"))
 
 
