@@ -199,7 +199,10 @@ def fields_v1(obj: Any, path: tuple[str, ...] = ()) -> JsonObj:
             continue
         name = f"f:{key}"
         if isinstance(value, dict):
-            out[name] = fields_v1(value, (*path, key)) if value else {}
+            nested = fields_v1(value, (*path, key))
+            if value and not nested:
+                continue  # only identity fields (metadata.name/namespace) inside
+            out[name] = nested
         elif isinstance(value, list):
             mk = merge_key(key, path)
             if mk and all(isinstance(v, dict) and mk in v for v in value):
