@@ -1,4 +1,4 @@
-"""Admission and subresources through the official sync client: quota, LimitRange, eviction, scale."""
+"""Admission and subresources through the sync client: quota, LimitRange, eviction, scale."""
 
 from __future__ import annotations
 

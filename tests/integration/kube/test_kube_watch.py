@@ -124,6 +124,18 @@ async def test_aio_watch_timeout_and_bookmarks_follow_loop_time(cluster: Cluster
     assert watcher.closed
 
 
+async def drain(core: aio_client.CoreV1Api, resource_version: str) -> None:
+    w = aio_watch.Watch()
+    async with w.stream(
+        core.list_namespaced_config_map,
+        "default",
+        resource_version=resource_version,
+        timeout_seconds=5,
+    ) as stream:
+        async for _ in stream:
+            pass
+
+
 @pytest.mark.asyncio
 async def test_aio_watch_resumes_and_raises_410_when_too_old() -> None:
     cluster = Cluster(seed=1, history_size=2)
@@ -131,13 +143,8 @@ async def test_aio_watch_resumes_and_raises_410_when_too_old() -> None:
     core = aio_client.CoreV1Api(api)
     for i in range(5):
         await core.create_namespaced_config_map("default", configmap(f"c{i}"))
-    w = aio_watch.Watch()
     with pytest.raises(aio_client.ApiException) as err:
-        async with w.stream(
-            core.list_namespaced_config_map, "default", resource_version="2", timeout_seconds=5
-        ) as s:
-            async for _ in s:
-                pass
+        await drain(core, resource_version="2")
     assert err.value.status == 410
     latest = (await core.list_namespaced_config_map("default")).metadata.resource_version
     await core.create_namespaced_config_map("default", configmap("late"))
