@@ -221,3 +221,17 @@ def test_unknown_paths_answer_a_404_status(server: ServerThread) -> None:
     assert response.status == 404
     assert body["kind"] == "Status"
     conn.close()
+
+
+def test_stopping_the_server_ends_open_watches() -> None:
+    running = ServerThread(lambda: Cluster(seed=2).router).start()
+    conn = _conn(running)
+    try:
+        conn.request("GET", "/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=600")
+        response = conn.getresponse()
+        assert response.status == 200
+        running.stop()
+        assert response.read() == b""
+    finally:
+        running.stop()
+        conn.close()

@@ -142,3 +142,20 @@ def test_wait_for_condition_jsonpath_and_delete(kubectl: Kubectl) -> None:
     gone = kubectl("get", "deployment", "waited", check=False)
     assert gone.returncode == 1
     assert 'deployments.apps "waited" not found' in gone.stderr
+
+
+def test_get_events_prints_the_event_columns(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=deployment("evented", replicas=1))
+    kubectl("rollout", "status", "deployment/evented", "--timeout=30s")
+    out = kubectl("get", "events", "--field-selector", "involvedObject.name=evented").stdout
+    lines = out.splitlines()
+    assert lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert "deployment/evented" in lines[1]
+    assert "ScalingReplicaSet" in lines[1]
+
+
+def test_delete_pod_waits_for_graceful_termination(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=pod("graceful", labels="app: graceful", node="node-1"))
+    kubectl("wait", "--for=condition=Ready", "pod/graceful", "--timeout=30s")
+    assert kubectl("delete", "pod", "graceful").stdout == 'pod "graceful" deleted\n'
+    assert kubectl("get", "pod", "graceful", check=False).returncode == 1
