@@ -18,8 +18,9 @@ Contract
     ``/openapi/v2`` answers 404 so kubectl uses v3;
   - ``meta.k8s.io/v1 Table`` output when ``Accept`` asks for it
     (:mod:`fakes.kube.tables`), for gets, lists and watches;
-  - protobuf request bodies (kubectl's generator commands) answer 415 with a
-    message telling the user to use ``-f`` with YAML/JSON.
+  - protobuf request bodies (kubectl's ``create deployment|configmap|...``
+    generators; ``kubectl run`` sends JSON and works) answer 415 with a message
+    telling the user to use ``-f`` with YAML/JSON.
 
 * :class:`ClusterHttpServer` runs on the *current* loop (``await start()`` /
   ``await stop()``); :class:`ServerThread` runs one in a background thread with its
@@ -32,6 +33,7 @@ import asyncio
 import inspect
 import json
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -55,8 +57,8 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 _HEALTH = frozenset({"/healthz", "/readyz", "/livez"})
 _PROTOBUF_HINT = (
     "this simulated cluster does not decode protobuf bodies, which kubectl's generator "
-    "commands (kubectl create deployment, kubectl create configmap, kubectl run) send; "
-    "write the object as YAML or JSON and use kubectl create -f FILE or kubectl apply -f FILE"
+    "commands (kubectl create deployment, kubectl create configmap, ...) send; write the "
+    "object as YAML or JSON and use kubectl create -f FILE or kubectl apply -f FILE"
 )
 
 
@@ -110,8 +112,6 @@ class ClusterHttpServer:
         registry: KindRegistry = DEFAULT_REGISTRY,
         now: Callable[[], float] | None = None,
     ) -> None:
-        import time
-
         self.router = router
         self.registry = registry
         # Ages in Table output are measured on the cluster's clock, like its timestamps.
@@ -149,7 +149,8 @@ class ClusterHttpServer:
     # -- request handling --------------------------------------------------------
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        path = request.path
+        # Still percent-encoded: the router splits on "/" before unquoting each segment.
+        path = request.rel_url.raw_path
         try:
             if path in _HEALTH:
                 return web.Response(text="ok", content_type="text/plain")
@@ -229,9 +230,8 @@ class ClusterHttpServer:
                     line = event.line()
                 await response.write(line)
             await response.write_eof()
-        except (ConnectionResetError, asyncio.CancelledError):
-            stream.close()
-            raise
+        except ConnectionResetError:
+            pass  # the client went away; closing the watcher below is all there is to do
         finally:
             stream.close()
             self._watchers.discard(stream)

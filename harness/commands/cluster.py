@@ -94,7 +94,8 @@ def serve(
 
     Without scenario profiles (not available yet) it serves a built-in default cluster
     of three Ready nodes (4 CPU, 16Gi, 110 pods each) with every controller running in
-    real time. kubectl works with the written kubeconfig; its generator commands
-    (kubectl create deployment, kubectl run) are refused: use -f with YAML/JSON.
+    real time. kubectl works with the written kubeconfig; its protobuf-sending generator
+    commands (kubectl create deployment, create configmap, ...) are refused with advice
+    to use -f with YAML/JSON.
     """
     asyncio.run(_serve(scenario, port, kubeconfig, seed, nodes))

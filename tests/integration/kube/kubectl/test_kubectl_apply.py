@@ -111,7 +111,16 @@ def test_patch_strategic_merge_and_json(kubectl: Kubectl) -> None:
     assert meta["spec"]["replicas"] == 3
 
 
-def test_generator_commands_are_told_to_use_files(kubectl: Kubectl) -> None:
-    result = kubectl("create", "deployment", "gen", "--image=nginx", check=False)
-    assert result.returncode == 1
-    assert "kubectl apply -f" in result.stderr
+def test_protobuf_generator_commands_are_told_to_use_files(kubectl: Kubectl) -> None:
+    for args in (
+        ("deployment", "gen", "--image=nginx"),
+        ("configmap", "gen", "--from-literal=a=b"),
+    ):
+        result = kubectl("create", *args, check=False)
+        assert result.returncode == 1
+        assert "kubectl apply -f" in result.stderr
+
+
+def test_run_sends_json_and_creates_the_pod(kubectl: Kubectl) -> None:
+    assert kubectl("run", "ran", "--image=nginx:1.25").stdout == "pod/ran created\n"
+    kubectl("wait", "--for=condition=Ready", "pod/ran", "--timeout=30s")
