@@ -349,8 +349,10 @@ def run_cluster_bench(
     canned_reads, canned_lists = reads["canned"], lists["canned"]
     small_list_ms = _median_ms(lambda: small.api.list_raw(kind, None, label_selector="group=g0"))
 
-    say(f"compare build: {compare_pods:,} pods")
-    _, compare_s = build_cluster(max(compare_pods // 30, 1), compare_pods)
+    say(f"compare build: {compare_pods:,} pods, median of 5")
+    compare_s = statistics.median(
+        build_cluster(max(compare_pods // 30, 1), compare_pods)[1] for _ in range(5)
+    )
     say(f"large cluster: {large_nodes:,} nodes, {large_pods:,} pods")
     large_build_s, large_pods_s, large_list_ms = _large_cluster(large_nodes, large_pods)
     gc.collect()
