@@ -112,7 +112,9 @@ class Rule:
     def __post_init__(self) -> None:
         if self.error is not None and self.error not in _ERRORS:
             known = ", ".join(str(c) for c in sorted(_ERRORS))
-            raise ValueError(f"Rule(error={self.error}) is not an injectable error; use one of {known}")
+            raise ValueError(
+                f"Rule(error={self.error}) is not an injectable error; use one of {known}"
+            )
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError(f"Rule(probability={self.probability}) must be between 0 and 1")
 
@@ -160,8 +162,10 @@ def _error(rule: Rule, meta: RequestMeta) -> ApiError:
         headers["Retry-After"] = str(rule.retry_after)
         details = {"retryAfterSeconds": rule.retry_after}
         if code == 504:
-            details = {"causes": [{"reason": "UnexpectedServerResponse", "message": message}],
-                       "retryAfterSeconds": rule.retry_after}
+            details = {
+                "causes": [{"reason": "UnexpectedServerResponse", "message": message}],
+                "retryAfterSeconds": rule.retry_after,
+            }
     elif code == 504:
         details = {}
     return ApiError(code, reason, message, details, headers)
@@ -169,11 +173,17 @@ def _error(rule: Rule, meta: RequestMeta) -> ApiError:
 
 _ERRORS: dict[int, tuple[str, str]] = {
     409: ("Conflict", ""),
-    429: ("TooManyRequests", "the server has received too many requests and has asked us to try again later"),
+    429: (
+        "TooManyRequests",
+        "the server has received too many requests and has asked us to try again later",
+    ),
     500: ("InternalError", "Internal error occurred: injected fault"),
     503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
-    504: ("Timeout", "the server was unable to return a response in the time allotted, but may still be "
-                     "processing the request"),
+    504: (
+        "Timeout",
+        "the server was unable to return a response in the time allotted, but may still be "
+        "processing the request",
+    ),
 }
 
 
@@ -198,17 +208,32 @@ class FaultInjector:
         self.rules.append(rule)
         return rule
 
-    def error(self, code: int, *, times: int | None = None, probability: float = 1.0,
-              retry_after: int | None = None, **match: Any) -> Rule:
+    def error(
+        self,
+        code: int,
+        *,
+        times: int | None = None,
+        probability: float = 1.0,
+        retry_after: int | None = None,
+        **match: Any,
+    ) -> Rule:
         """Answer ``code`` to matching requests (the next ``times`` ones, or with a probability)."""
-        return self.add(Rule(error=code, times=times, probability=probability, retry_after=retry_after, **match))
+        return self.add(
+            Rule(error=code, times=times, probability=probability, retry_after=retry_after, **match)
+        )
 
     def latency(self, seconds: Latency, **match: Any) -> Rule:
         """Delay matching requests (seconds, or a distribution sampled per request)."""
         return self.add(Rule(latency=seconds, **match))
 
-    def outage(self, start: float, end: float, code: int = 503, retry_after: int | None = None,
-               **match: Any) -> Rule:
+    def outage(
+        self,
+        start: float,
+        end: float,
+        code: int = 503,
+        retry_after: int | None = None,
+        **match: Any,
+    ) -> Rule:
         """Every matching request between loop times ``start`` and ``end`` fails."""
         return self.add(Rule(error=code, start=start, end=end, retry_after=retry_after, **match))
 
@@ -263,13 +288,27 @@ class FaultInjector:
         info = request.info
         if info is None or info.kind is None:
             return None
-        meta = RequestMeta(info.verb, info.kind.plural, info.subresource or "", info.namespace or "", info.name or "")
+        meta = RequestMeta(
+            info.verb,
+            info.kind.plural,
+            info.subresource or "",
+            info.namespace or "",
+            info.name or "",
+        )
         if not self.rules and not self.record:
             return None
         now = self.now()
         out = self.decide(meta, now) if self.rules else Outcome()
-        action = Action(now, meta.verb, meta.resource, meta.subresource, meta.namespace, meta.name,
-                        delay=out.delay, rules=tuple(out.rules))
+        action = Action(
+            now,
+            meta.verb,
+            meta.resource,
+            meta.subresource,
+            meta.namespace,
+            meta.name,
+            delay=out.delay,
+            rules=tuple(out.rules),
+        )
         if self.record:
             self.log.append(action)
         if out.error is not None:
@@ -292,11 +331,18 @@ class FaultInjector:
 
     # -- assertions ----------------------------------------------------------------
 
-    def actions(self, verb: str | None = None, resource: str | None = None, namespace: str | None = None,
-                name: str | None = None, injected: bool | None = None) -> list[Action]:
+    def actions(
+        self,
+        verb: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+        injected: bool | None = None,
+    ) -> list[Action]:
         """The logged requests matching every given field."""
         return [
-            a for a in self.log
+            a
+            for a in self.log
             if (verb is None or a.verb == verb)
             and (resource is None or a.resource == resource)
             and (namespace is None or a.namespace == namespace)

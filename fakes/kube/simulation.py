@@ -22,6 +22,7 @@ milliseconds and is identical for a seed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from fakes.kube.clock import LoopClock
@@ -130,10 +131,8 @@ class SimulatedCluster:
             activity.clear()
             if not self.manager.idle and all(c.idle for c in self.manager.controllers):
                 # Only delayed work is left: sleep until a timer queues something.
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(activity.wait(), deadline - loop.time())
-                except TimeoutError:
-                    pass
             else:
                 await asyncio.sleep(0)
 
@@ -143,8 +142,13 @@ class SimulatedCluster:
 
     # -- cluster shaping -----------------------------------------------------------
 
-    def add_node(self, name: str, shape: NodeShape | None = None, labels: dict[str, str] | None = None,
-                 taints: list[JsonObj] | None = None) -> JsonObj:
+    def add_node(
+        self,
+        name: str,
+        shape: NodeShape | None = None,
+        labels: dict[str, str] | None = None,
+        taints: list[JsonObj] | None = None,
+    ) -> JsonObj:
         """Create a node; its kubelet reports it Ready at once."""
         shape = shape or self.config.node_shape
         node: JsonObj = {
@@ -162,10 +166,18 @@ class SimulatedCluster:
             },
             "spec": {"podCIDR": "10.244.0.0/24"},
             "status": {
-                "capacity": {"cpu": shape.cpu, "memory": shape.memory, "pods": str(shape.pods),
-                             "ephemeral-storage": "100Gi"},
-                "allocatable": {"cpu": shape.cpu, "memory": shape.memory, "pods": str(shape.pods),
-                                "ephemeral-storage": "100Gi"},
+                "capacity": {
+                    "cpu": shape.cpu,
+                    "memory": shape.memory,
+                    "pods": str(shape.pods),
+                    "ephemeral-storage": "100Gi",
+                },
+                "allocatable": {
+                    "cpu": shape.cpu,
+                    "memory": shape.memory,
+                    "pods": str(shape.pods),
+                    "ephemeral-storage": "100Gi",
+                },
             },
         }
         if taints:

@@ -13,12 +13,13 @@ exceeded quota), and controllers react to it like the real ones (re-queue, event
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from fakes.kube.clock import TimestampFormatter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from fakes.kube.api import Api
     from fakes.kube.clock import Clock
     from fakes.kube.kinds import KindRegistry, ResourceKind
@@ -56,7 +57,7 @@ class Access:
         stored = self.store.get(kind, namespace if kind.namespaced else "", name)
         return stored.decode() if stored is not None else None
 
-    def list(
+    def select(
         self,
         kind: ResourceKind,
         namespace: str | None = None,

@@ -16,16 +16,18 @@ deadlines) do not count.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import traceback
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fakes.kube.errors import ApiError
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     from fakes.kube.controllers.access import Access
     from fakes.kube.controllers.config import SimulationConfig
     from fakes.kube.controllers.events import EventRecorder
@@ -56,7 +58,9 @@ class Context:
 class WorkQueue:
     """Ordered, deduplicating set of keys; wakes one consumer on the loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, activity: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, activity: asyncio.Event | None = None
+    ) -> None:
         self.loop = loop
         self.activity = activity
         self._thread = threading.get_ident()
@@ -172,10 +176,8 @@ class Controller:
             self.cancel_after(key)
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     @property

@@ -8,9 +8,11 @@ virtual time they cost nothing anyway.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import random
 
 JsonObj = dict[str, Any]
 

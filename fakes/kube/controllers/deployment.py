@@ -109,16 +109,26 @@ class DeploymentController(Controller):
         if d is None or d["metadata"].get("deletionTimestamp"):
             return
         uid = d["metadata"]["uid"]
-        all_rs = [rs for rs in self.access.owned(self.rs_kind, uid) if (controller_of(rs) or {}).get("uid") == uid]
+        all_rs = [
+            rs
+            for rs in self.access.owned(self.rs_kind, uid)
+            if (controller_of(rs) or {}).get("uid") == uid
+        ]
         spec = d.get("spec", {})
         replicas = int(spec.get("replicas", 1))
         template = spec.get("template") or {}
         h = template_hash(template, int((d.get("status") or {}).get("collisionCount", 0)))
-        new_rs = next((rs for rs in all_rs if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == h), None)
+        new_rs = next(
+            (rs for rs in all_rs if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == h), None
+        )
         old_rs = [rs for rs in all_rs if rs is not new_rs]
         if spec.get("paused"):
             if new_rs is not None:
-                self._scale(d, new_rs, replicas if not any(_replicas(r) for r in old_rs) else _replicas(new_rs))
+                self._scale(
+                    d,
+                    new_rs,
+                    replicas if not any(_replicas(r) for r in old_rs) else _replicas(new_rs),
+                )
             self._sync_status(d, new_rs, all_rs)
             return
         max_revision = max((_revision(rs) for rs in old_rs), default=0)
@@ -145,7 +155,9 @@ class DeploymentController(Controller):
             unavailable = 1
         return surge, unavailable
 
-    def _create_rs(self, d: JsonObj, h: str, revision: int, replicas: int, old_rs: list[JsonObj]) -> JsonObj:
+    def _create_rs(
+        self, d: JsonObj, h: str, revision: int, replicas: int, old_rs: list[JsonObj]
+    ) -> JsonObj:
         template = copy.deepcopy(d["spec"].get("template") or {})
         tmeta = template.setdefault("metadata", {})
         tmeta.setdefault("labels", {})[HASH_LABEL] = h
@@ -159,9 +171,14 @@ class DeploymentController(Controller):
             start = max(0, min(replicas, replicas + surge - sum(_replicas(r) for r in old_rs)))
         else:
             start = 0
-        annotations = {k: v for k, v in (d["metadata"].get("annotations") or {}).items()
-                       if k != "kubectl.kubernetes.io/last-applied-configuration" and k != REVISION}
-        annotations.update({REVISION: str(revision), DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge)})
+        annotations = {
+            k: v
+            for k, v in (d["metadata"].get("annotations") or {}).items()
+            if k != "kubectl.kubernetes.io/last-applied-configuration" and k != REVISION
+        }
+        annotations.update(
+            {REVISION: str(revision), DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge)}
+        )
         rs = {
             "metadata": {
                 "name": f"{d['metadata']['name']}-{h}",
@@ -198,7 +215,8 @@ class DeploymentController(Controller):
 
     def _scaled_event(self, d: JsonObj, rs: JsonObj, old: int, new: int, direction: str) -> None:
         self.recorder.record(
-            d, "ScalingReplicaSet",
+            d,
+            "ScalingReplicaSet",
             f"Scaled {direction} replica set {rs['metadata']['name']} from {old} to {new}",
             component="deployment-controller",
         )
@@ -233,7 +251,9 @@ class DeploymentController(Controller):
         budget = all_count - min_available - new_unavailable
         if budget <= 0:
             return
-        active_old.sort(key=lambda rs: (rs["metadata"].get("creationTimestamp", ""), rs["metadata"]["name"]))
+        active_old.sort(
+            key=lambda rs: (rs["metadata"].get("creationTimestamp", ""), rs["metadata"]["name"])
+        )
         # Unhealthy old pods first: they do not count towards availability anyway.
         for rs in active_old:
             if budget <= 0:
@@ -251,7 +271,10 @@ class DeploymentController(Controller):
         for rs in active_old:
             if budget <= 0:
                 break
-            current = self.access.get(self.rs_kind, rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
+            current = (
+                self.access.get(self.rs_kind, rs["metadata"]["namespace"], rs["metadata"]["name"])
+                or rs
+            )
             cut = min(_replicas(current), budget)
             if cut:
                 self._scale(d, current, _replicas(current) - cut)
@@ -263,7 +286,9 @@ class DeploymentController(Controller):
         dead.sort(key=_revision)
         for rs in dead[: max(0, len(dead) - limit)]:
             try:
-                self.access.delete(self.rs_kind, rs["metadata"]["namespace"], rs["metadata"]["name"])
+                self.access.delete(
+                    self.rs_kind, rs["metadata"]["namespace"], rs["metadata"]["name"]
+                )
             except Exception:
                 continue
 
@@ -294,41 +319,87 @@ class DeploymentController(Controller):
                 c = conditions[type] = {"type": type, "lastTransitionTime": now}
             elif c.get("status") != status:
                 c["lastTransitionTime"] = now
-            changed = c.get("status") != status or c.get("reason") != reason or c.get("message") != message
+            changed = (
+                c.get("status") != status
+                or c.get("reason") != reason
+                or c.get("message") != message
+            )
             if changed or progress:
                 c["lastUpdateTime"] = now
             c.update(status=status, reason=reason, message=message)
 
         if avail >= replicas - unavailable:
-            put("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+            put(
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+            )
         else:
-            put("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+            put(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+            )
         complete = updated == replicas and avail >= replicas and total == replicas
-        old_counts = (old_status.get("updatedReplicas", 0), old_status.get("availableReplicas", 0),
-                      old_status.get("readyReplicas", 0), old_status.get("replicas", 0))
+        old_counts = (
+            old_status.get("updatedReplicas", 0),
+            old_status.get("availableReplicas", 0),
+            old_status.get("readyReplicas", 0),
+            old_status.get("replicas", 0),
+        )
         progressed = old_counts != (updated, avail, ready, total) or old_status.get(
-            "observedGeneration") != d["metadata"].get("generation")
+            "observedGeneration"
+        ) != d["metadata"].get("generation")
         rs_text = f'ReplicaSet "{new_name}"'
         deadline = spec.get("progressDeadlineSeconds")
         if new_name is None:
             pass
         elif complete:
-            put("Progressing", "True", "NewReplicaSetAvailable", f"{rs_text} has successfully progressed.")
+            put(
+                "Progressing",
+                "True",
+                "NewReplicaSetAvailable",
+                f"{rs_text} has successfully progressed.",
+            )
         elif progressed or "Progressing" not in conditions:
             created = "Progressing" not in conditions
-            put("Progressing", "True", "NewReplicaSetCreated" if created else "ReplicaSetUpdated",
-                f"Created new replica set \"{new_name}\"" if created else f"{rs_text} is progressing.",
-                progress=True)
+            put(
+                "Progressing",
+                "True",
+                "NewReplicaSetCreated" if created else "ReplicaSetUpdated",
+                f'Created new replica set "{new_name}"'
+                if created
+                else f"{rs_text} is progressing.",
+                progress=True,
+            )
             if deadline is not None:
-                self.enqueue_after((d["metadata"]["namespace"], d["metadata"]["name"]), float(deadline) + 1,
-                                   counts=False)
-        elif deadline is not None and conditions["Progressing"].get("reason") != "ProgressDeadlineExceeded":
+                self.enqueue_after(
+                    (d["metadata"]["namespace"], d["metadata"]["name"]),
+                    float(deadline) + 1,
+                    counts=False,
+                )
+        elif (
+            deadline is not None
+            and conditions["Progressing"].get("reason") != "ProgressDeadlineExceeded"
+        ):
             since = parse_time(conditions["Progressing"].get("lastUpdateTime", now))
             if self.access.now() - since > float(deadline):
-                put("Progressing", "False", "ProgressDeadlineExceeded", f"{rs_text} has timed out progressing.")
+                put(
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    f"{rs_text} has timed out progressing.",
+                )
         status: JsonObj = {"observedGeneration": d["metadata"].get("generation", 1)}
-        for field, value in (("replicas", total), ("updatedReplicas", updated), ("readyReplicas", ready),
-                             ("availableReplicas", avail), ("unavailableReplicas", max(replicas - avail, 0))):
+        for field, value in (
+            ("replicas", total),
+            ("updatedReplicas", updated),
+            ("readyReplicas", ready),
+            ("availableReplicas", avail),
+            ("unavailableReplicas", max(replicas - avail, 0)),
+        ):
             if value:
                 status[field] = value
         order = ("Available", "Progressing")

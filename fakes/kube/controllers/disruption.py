@@ -54,7 +54,7 @@ class DisruptionController(Controller):
             return
         spec = pdb.get("spec", {})
         selector = LabelSelector.from_spec(spec.get("selector"))
-        pods = [p for p in self.access.list(self.pods_kind, namespace, selector) if active(p)]
+        pods = [p for p in self.access.select(self.pods_kind, namespace, selector) if active(p)]
         if not spec.get("selector"):
             pods = []
         expected = len(pods)
@@ -77,9 +77,13 @@ class DisruptionController(Controller):
             status["disruptedPods"] = old["disruptedPods"]
         probe = {"status": status}
         if allowed:
-            set_condition(probe, "DisruptionAllowed", "True", self.access.timestamp(), "SufficientPods")
+            set_condition(
+                probe, "DisruptionAllowed", "True", self.access.timestamp(), "SufficientPods"
+            )
         else:
-            set_condition(probe, "DisruptionAllowed", "False", self.access.timestamp(), "InsufficientPods")
+            set_condition(
+                probe, "DisruptionAllowed", "False", self.access.timestamp(), "InsufficientPods"
+            )
         for c in status["conditions"]:
             c.pop("lastProbeTime", None)
             c.setdefault("message", "")

@@ -19,10 +19,9 @@ allocatable, nodeInfo and Ready=True at once.
 
 from __future__ import annotations
 
-import random
-from typing import Any
+import contextlib
+from typing import TYPE_CHECKING, Any
 
-from fakes.kube.controllers.base import Context
 from fakes.kube.controllers.config import (
     CRASH_ANNOTATION,
     EXIT_CODE_ANNOTATION,
@@ -33,6 +32,11 @@ from fakes.kube.controllers.config import (
 from fakes.kube.controllers.events import WARNING
 from fakes.kube.controllers.stages import Stage, StageRunner
 from fakes.kube.errors import ApiError
+
+if TYPE_CHECKING:
+    import random
+
+    from fakes.kube.controllers.base import Context
 
 JsonObj = dict[str, Any]
 
@@ -50,7 +54,9 @@ def is_true(obj: JsonObj, type: str) -> bool:
     return c is not None and c.get("status") == "True"
 
 
-def set_condition(obj: JsonObj, type: str, status: str, now: str, reason: str = "", message: str = "") -> None:
+def set_condition(
+    obj: JsonObj, type: str, status: str, now: str, reason: str = "", message: str = ""
+) -> None:
     """Set a condition, moving lastTransitionTime only when the status changes."""
     conditions = obj.setdefault("status", {}).setdefault("conditions", [])
     for c in conditions:
@@ -114,7 +120,9 @@ class Kubelet:
         if _annotation(pod, CRASH_ANNOTATION) == "true":
             return True
         labels = pod["metadata"].get("labels") or {}
-        return any(all(labels.get(k) == v for k, v in rule.items()) for rule in self.config.crash_rules)
+        return any(
+            all(labels.get(k) == v for k, v in rule.items()) for rule in self.config.crash_rules
+        )
 
     # -- pod stages --------------------------------------------------------------
 
@@ -131,10 +139,10 @@ class Kubelet:
             )
 
         def live(p: JsonObj) -> bool:
-            return not p["metadata"].get("deletionTimestamp") and self._node_alive(p)
+            return not bool(p["metadata"].get("deletionTimestamp")) and self._node_alive(p)
 
         def run_to_completion(p: JsonObj) -> bool:
-            return p.get("spec", {}).get("restartPolicy", "Always") != "Always"
+            return bool(p.get("spec", {}).get("restartPolicy", "Always") != "Always")
 
         def fixed_or(key: str, dist: Any) -> Any:
             def delay(p: JsonObj, rng: random.Random) -> float:
@@ -145,7 +153,13 @@ class Kubelet:
             return delay
 
         def crash_delay(p: JsonObj, rng: random.Random) -> float:
-            restarts = max((c.get("restartCount", 0) for c in p.get("status", {}).get("containerStatuses") or ()), default=0)
+            restarts = max(
+                (
+                    c.get("restartCount", 0)
+                    for c in p.get("status", {}).get("containerStatuses") or ()
+                ),
+                default=0,
+            )
             if restarts == 0:
                 return cfg.crash_after
             return float(min(cfg.crash_backoff_base * 2 ** (restarts - 1), cfg.crash_backoff_cap))
@@ -185,15 +199,17 @@ class Kubelet:
 
     def _event(self, pod: JsonObj, reason: str, message: str, type: str = "Normal") -> None:
         if self.config.kubelet_events:
-            self.recorder.record(pod, reason, message, type, "kubelet", pod.get("spec", {}).get("nodeName", ""))
+            self.recorder.record(
+                pod, reason, message, type, "kubelet", pod.get("spec", {}).get("nodeName", "")
+            )
 
     def _terminate(self, pod: JsonObj) -> None:
         for c in pod.get("spec", {}).get("containers") or ():
             self._event(pod, "Killing", f"Stopping container {c.get('name')}")
-        try:
-            self.access.delete(self.pods.resource, pod["metadata"]["namespace"], pod["metadata"]["name"], grace=0)
-        except ApiError:
-            pass
+        with contextlib.suppress(ApiError):
+            self.access.delete(
+                self.pods.resource, pod["metadata"]["namespace"], pod["metadata"]["name"], grace=0
+            )
 
     def _start(self, pod: JsonObj) -> None:
         now = self.access.timestamp()
@@ -209,8 +225,17 @@ class Kubelet:
         status["qosClass"] = status.get("qosClass") or "BestEffort"
         set_condition(pod, "PodReadyToStartContainers", "True", now)
         set_condition(pod, "Initialized", "True", now)
-        set_condition(pod, "Ready", "False", now, "ContainersNotReady", "containers with unready status")
-        set_condition(pod, "ContainersReady", "False", now, "ContainersNotReady", "containers with unready status")
+        set_condition(
+            pod, "Ready", "False", now, "ContainersNotReady", "containers with unready status"
+        )
+        set_condition(
+            pod,
+            "ContainersReady",
+            "False",
+            now,
+            "ContainersNotReady",
+            "containers with unready status",
+        )
         set_condition(pod, "PodScheduled", "True", now)
         status["containerStatuses"] = [
             {
@@ -249,21 +274,41 @@ class Kubelet:
             cs["ready"] = False
             cs["started"] = False
             cs["lastState"] = {
-                "terminated": {"exitCode": 1, "reason": "Error", "startedAt": started, "finishedAt": now,
-                               "containerID": cs.get("containerID", "")}
+                "terminated": {
+                    "exitCode": 1,
+                    "reason": "Error",
+                    "startedAt": started,
+                    "finishedAt": now,
+                    "containerID": cs.get("containerID", ""),
+                }
             }
             cs["state"] = {
                 "waiting": {
                     "reason": "CrashLoopBackOff",
-                    "message": f"back-off restarting failed container={cs['name']} pod={pod['metadata']['name']}",
+                    "message": f"back-off restarting failed container={cs['name']} "
+                    f"pod={pod['metadata']['name']}",
                 }
             }
-        set_condition(pod, "Ready", "False", now, "ContainersNotReady", "containers with unready status")
-        set_condition(pod, "ContainersReady", "False", now, "ContainersNotReady", "containers with unready status")
+        set_condition(
+            pod, "Ready", "False", now, "ContainersNotReady", "containers with unready status"
+        )
+        set_condition(
+            pod,
+            "ContainersReady",
+            "False",
+            now,
+            "ContainersNotReady",
+            "containers with unready status",
+        )
         self.access.update_status(self.pods.resource, pod)
         for cs in pod.get("status", {}).get("containerStatuses") or ():
-            self._event(pod, "BackOff", f"Back-off restarting failed container {cs['name']} in pod "
-                        f"{pod['metadata']['name']}_{pod['metadata']['namespace']}", WARNING)
+            self._event(
+                pod,
+                "BackOff",
+                f"Back-off restarting failed container {cs['name']} in pod "
+                f"{pod['metadata']['name']}_{pod['metadata']['namespace']}",
+                WARNING,
+            )
 
     def _complete(self, pod: JsonObj) -> None:
         now = self.access.timestamp()
@@ -274,9 +319,15 @@ class Kubelet:
             started = (cs.get("state", {}).get("running") or {}).get("startedAt", now)
             cs["ready"] = False
             cs["started"] = False
-            cs["state"] = {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                                          "startedAt": started, "finishedAt": now,
-                                          "containerID": cs.get("containerID", "")}}
+            cs["state"] = {
+                "terminated": {
+                    "exitCode": code,
+                    "reason": "Completed" if code == 0 else "Error",
+                    "startedAt": started,
+                    "finishedAt": now,
+                    "containerID": cs.get("containerID", ""),
+                }
+            }
         reason = "PodCompleted" if code == 0 else "PodFailed"
         set_condition(pod, "Ready", "False", now, reason)
         set_condition(pod, "ContainersReady", "False", now, reason)
@@ -286,7 +337,12 @@ class Kubelet:
 
     def node_stages(self) -> list[Stage]:
         return [
-            Stage("initialize", lambda n: condition(n, "Ready") is None, lambda n, r: 0.0, self._init_node),
+            Stage(
+                "initialize",
+                lambda n: condition(n, "Ready") is None,
+                lambda n, r: 0.0,
+                self._init_node,
+            ),
         ]
 
     def _init_node(self, node: JsonObj) -> None:
@@ -300,16 +356,28 @@ class Kubelet:
         capacity.setdefault("ephemeral-storage", "100Gi")
         status.setdefault("allocatable", dict(capacity))
         name = node["metadata"]["name"]
-        status.setdefault("addresses", [
-            {"type": "InternalIP", "address": _node_ip(name)},
-            {"type": "Hostname", "address": name},
-        ])
-        status.setdefault("nodeInfo", {
-            "architecture": "amd64", "operatingSystem": "linux", "kubeletVersion": "v1.33.0",
-            "kubeProxyVersion": "", "containerRuntimeVersion": "containerd://1.7.0",
-            "kernelVersion": "6.1.0", "osImage": "windtunnel", "machineID": "", "systemUUID": "",
-            "bootID": "",
-        })
+        status.setdefault(
+            "addresses",
+            [
+                {"type": "InternalIP", "address": _node_ip(name)},
+                {"type": "Hostname", "address": name},
+            ],
+        )
+        status.setdefault(
+            "nodeInfo",
+            {
+                "architecture": "amd64",
+                "operatingSystem": "linux",
+                "kubeletVersion": "v1.33.0",
+                "kubeProxyVersion": "",
+                "containerRuntimeVersion": "containerd://1.7.0",
+                "kernelVersion": "6.1.0",
+                "osImage": "windtunnel",
+                "machineID": "",
+                "systemUUID": "",
+                "bootID": "",
+            },
+        )
         labels = node["metadata"].setdefault("labels", {})
         labels.setdefault("kubernetes.io/hostname", name)
         labels.setdefault("kubernetes.io/os", "linux")
@@ -322,7 +390,9 @@ class Kubelet:
         condition(node, "Ready")["lastHeartbeatTime"] = now  # type: ignore[index]
         for c in status["conditions"]:
             c.pop("lastProbeTime", None)
-        if labels != (self.access.get(self.nodes.resource, "", name) or {}).get("metadata", {}).get("labels"):
+        if labels != (self.access.get(self.nodes.resource, "", name) or {}).get("metadata", {}).get(
+            "labels"
+        ):
             node = {**self.access.update(self.nodes.resource, node), "status": status}
         self.access.update_status(self.nodes.resource, node)
 
@@ -335,5 +405,9 @@ _PRESSURE_REASONS = {
 
 
 def _node_ip(name: str) -> str:
-    n = sum(name.encode()) if not name[-1:].isdigit() else int("".join(ch for ch in name if ch.isdigit())[-4:] or 0)
+    n = (
+        sum(name.encode())
+        if not name[-1:].isdigit()
+        else int("".join(ch for ch in name if ch.isdigit())[-4:] or 0)
+    )
     return f"172.18.{(n // 250) % 250}.{n % 250 + 2}"

@@ -8,7 +8,8 @@ restarts, progress deadlines) do not count.
 
 from __future__ import annotations
 
-from fakes.kube.controllers.base import Context, Controller
+from typing import TYPE_CHECKING
+
 from fakes.kube.controllers.deployment import DeploymentController
 from fakes.kube.controllers.disruption import DisruptionController
 from fakes.kube.controllers.kubelet import Kubelet
@@ -16,7 +17,14 @@ from fakes.kube.controllers.namespace import NamespaceController
 from fakes.kube.controllers.node_lifecycle import NodeLifecycleController
 from fakes.kube.controllers.replicaset import ReplicaSetController
 from fakes.kube.controllers.scheduler import Scheduler
-from fakes.kube.controllers.workloads import DaemonSetController, JobController, StatefulSetController
+from fakes.kube.controllers.workloads import (
+    DaemonSetController,
+    JobController,
+    StatefulSetController,
+)
+
+if TYPE_CHECKING:
+    from fakes.kube.controllers.base import Context, Controller
 
 
 class ControllerManager:

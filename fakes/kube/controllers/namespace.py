@@ -7,6 +7,7 @@ gracefully through the kubelet stages.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fakes.kube.controllers.base import Controller
@@ -32,7 +33,7 @@ class NamespaceController(Controller):
         if ns["metadata"].get("deletionTimestamp"):
             return
         if self.access.store.get(self.sa_kind, key, "default") is None:
-            try:
-                self.access.create(self.sa_kind, {"metadata": {"name": "default", "namespace": key}})
-            except ApiError:
-                pass
+            with contextlib.suppress(ApiError):
+                self.access.create(
+                    self.sa_kind, {"metadata": {"name": "default", "namespace": key}}
+                )

@@ -11,6 +11,7 @@ Ready again: taints removed, pending evictions cancelled.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from fakes.kube.controllers.base import Controller
@@ -49,9 +50,18 @@ class NodeLifecycleController(Controller):
             raise KeyError(f"no node named {name!r}")
         now = self.access.timestamp()
         if ready:
-            set_condition(node, "Ready", "True", now, "KubeletReady", "kubelet is posting ready status")
+            set_condition(
+                node, "Ready", "True", now, "KubeletReady", "kubelet is posting ready status"
+            )
         else:
-            set_condition(node, "Ready", "Unknown", now, "NodeStatusUnknown", "Kubelet stopped posting node status.")
+            set_condition(
+                node,
+                "Ready",
+                "Unknown",
+                now,
+                "NodeStatusUnknown",
+                "Kubelet stopped posting node status.",
+            )
         self.access.update_status(self.nodes_kind, node)
 
     def _pods_on(self, node: str) -> list[JsonObj]:
@@ -74,7 +84,9 @@ class NodeLifecycleController(Controller):
             return
         ready = c.get("status") == "True"
         was_ready = name not in self.ctx.not_ready_nodes
-        taints = [t for t in node.get("spec", {}).get("taints") or () if t.get("key") != UNREACHABLE]
+        taints = [
+            t for t in node.get("spec", {}).get("taints") or () if t.get("key") != UNREACHABLE
+        ]
         if ready:
             self.ctx.not_ready_nodes.discard(name)
             if len(taints) != len(node.get("spec", {}).get("taints") or ()):
@@ -83,16 +95,26 @@ class NodeLifecycleController(Controller):
                     del node["spec"]["taints"]
                 self.access.update(self.nodes_kind, node)
             if not was_ready:
-                self.recorder.record(node, "NodeReady", f"Node {name} status is now: NodeReady",
-                                     component="node-controller")
+                self.recorder.record(
+                    node,
+                    "NodeReady",
+                    f"Node {name} status is now: NodeReady",
+                    component="node-controller",
+                )
                 for pod in self._pods_on(name):
-                    self.cancel_after(("evict", pod["metadata"]["namespace"], pod["metadata"]["name"]))
+                    self.cancel_after(
+                        ("evict", pod["metadata"]["namespace"], pod["metadata"]["name"])
+                    )
                 self.kubelet.poke_node(name)
             return
         if was_ready:
             self.ctx.not_ready_nodes.add(name)
-            self.recorder.record(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady",
-                                 component="node-controller")
+            self.recorder.record(
+                node,
+                "NodeNotReady",
+                f"Node {name} status is now: NodeNotReady",
+                component="node-controller",
+            )
         if len(taints) == len(node.get("spec", {}).get("taints") or ()):
             now = self.access.timestamp()
             node.setdefault("spec", {})["taints"] = [
@@ -110,10 +132,8 @@ class NodeLifecycleController(Controller):
             meta = pod["metadata"]
             if condition(pod, "Ready") is not None and not meta.get("deletionTimestamp"):
                 set_condition(pod, "Ready", "False", now)
-                try:
+                with contextlib.suppress(ApiError):
                     self.access.update_status(self.pods_kind, pod)
-                except ApiError:
-                    pass
             if meta.get("deletionTimestamp"):
                 continue
             grace = self._toleration_seconds(pod)
@@ -128,7 +148,7 @@ class NodeLifecycleController(Controller):
         for t in pod.get("spec", {}).get("tolerations") or ():
             if t.get("effect") not in (None, "", "NoExecute"):
                 continue
-            if t.get("operator") == "Exists" and not t.get("key") or t.get("key") == UNREACHABLE:
+            if (t.get("operator") == "Exists" and not t.get("key")) or t.get("key") == UNREACHABLE:
                 seconds = t.get("tolerationSeconds")
                 if seconds is None:
                     return None
@@ -141,6 +161,10 @@ class NodeLifecycleController(Controller):
             return
         if pod.get("spec", {}).get("nodeName") not in self.ctx.not_ready_nodes:
             return
-        self.recorder.record(pod, "TaintManagerEviction", f"Marking for deletion Pod {namespace}/{name}",
-                             component="taint-eviction-controller")
+        self.recorder.record(
+            pod,
+            "TaintManagerEviction",
+            f"Marking for deletion Pod {namespace}/{name}",
+            component="taint-eviction-controller",
+        )
         self.access.delete(self.pods_kind, namespace, name)

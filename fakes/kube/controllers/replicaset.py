@@ -25,7 +25,9 @@ JsonObj = dict[str, Any]
 
 
 def active(pod: JsonObj) -> bool:
-    return not pod["metadata"].get("deletionTimestamp") and pod.get("status", {}).get("phase") not in (
+    return not pod["metadata"].get("deletionTimestamp") and pod.get("status", {}).get(
+        "phase"
+    ) not in (
         "Succeeded",
         "Failed",
     )
@@ -80,7 +82,13 @@ class PodOwnerController(Controller):
     def pods_of(self, owner: JsonObj) -> list[JsonObj]:
         return self.access.owned(self.pods_kind, owner["metadata"]["uid"])
 
-    def new_pod(self, owner: JsonObj, template: JsonObj, name: str | None = None, extra_labels: dict[str, str] | None = None) -> JsonObj:
+    def new_pod(
+        self,
+        owner: JsonObj,
+        template: JsonObj,
+        name: str | None = None,
+        extra_labels: dict[str, str] | None = None,
+    ) -> JsonObj:
         meta = template.get("metadata") or {}
         pod_meta: JsonObj = {
             "namespace": owner["metadata"]["namespace"],
@@ -111,7 +119,11 @@ class ReplicaSetController(PodOwnerController):
         rs = self.access.get(self.owner_kind, namespace, name)
         if rs is None or rs["metadata"].get("deletionTimestamp"):
             return
-        pods = [p for p in self.pods_of(rs) if (controller_of(p) or {}).get("uid") == rs["metadata"]["uid"]]
+        pods = [
+            p
+            for p in self.pods_of(rs)
+            if (controller_of(p) or {}).get("uid") == rs["metadata"]["uid"]
+        ]
         live = [p for p in pods if active(p)]
         want = int(rs.get("spec", {}).get("replicas", 1))
         if len(live) < want:
@@ -120,23 +132,36 @@ class ReplicaSetController(PodOwnerController):
                 try:
                     pod = self.access.create(self.pods_kind, self.new_pod(rs, template))
                 except ApiError as exc:
-                    self.recorder.record(rs, "FailedCreate", f"Error creating: {exc.message}", "Warning",
-                                         component="replicaset-controller")
+                    self.recorder.record(
+                        rs,
+                        "FailedCreate",
+                        f"Error creating: {exc.message}",
+                        "Warning",
+                        component="replicaset-controller",
+                    )
                     self.enqueue_after(key, 5.0)
                     break
                 live.append(pod)
-                self.recorder.record(rs, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}",
-                                     component="replicaset-controller")
+                self.recorder.record(
+                    rs,
+                    "SuccessfulCreate",
+                    f"Created pod: {pod['metadata']['name']}",
+                    component="replicaset-controller",
+                )
         elif len(live) > want:
             live.sort(key=_deletion_rank)
-            doomed, live = live[: len(live) - want], live[len(live) - want:]
+            doomed, live = live[: len(live) - want], live[len(live) - want :]
             for pod in doomed:
                 try:
                     self.access.delete(self.pods_kind, namespace, pod["metadata"]["name"])
                 except ApiError:
                     continue
-                self.recorder.record(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                                     component="replicaset-controller")
+                self.recorder.record(
+                    rs,
+                    "SuccessfulDelete",
+                    f"Deleted pod: {pod['metadata']['name']}",
+                    component="replicaset-controller",
+                )
         self.update_status(rs, live)
 
     def update_status(self, rs: JsonObj, live: list[JsonObj]) -> None:
@@ -153,7 +178,9 @@ class ReplicaSetController(PodOwnerController):
         status: JsonObj = {
             "replicas": len(live),
             "fullyLabeledReplicas": sum(
-                1 for p in live if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())
+                1
+                for p in live
+                if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())
             ),
             "readyReplicas": ready,
             "availableReplicas": avail,
@@ -162,7 +189,9 @@ class ReplicaSetController(PodOwnerController):
         old = rs.get("status") or {}
         if old.get("conditions"):
             status["conditions"] = old["conditions"]
-        self.write_status(rs, {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")})
+        self.write_status(
+            rs, {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+        )
 
 
 def _deletion_rank(pod: JsonObj) -> tuple[int, int, int, str]:

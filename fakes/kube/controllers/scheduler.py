@@ -72,7 +72,18 @@ def tolerates(tolerations: list[JsonObj], taint: JsonObj) -> bool:
 
 
 class NodeInfo:
-    __slots__ = ("cpu", "labels", "mem", "name", "pods", "taints", "unschedulable", "used_cpu", "used_mem", "used_pods")
+    __slots__ = (
+        "cpu",
+        "labels",
+        "mem",
+        "name",
+        "pods",
+        "taints",
+        "unschedulable",
+        "used_cpu",
+        "used_mem",
+        "used_pods",
+    )
 
     def __init__(self, node: JsonObj) -> None:
         self.name: str = node["metadata"]["name"]
@@ -252,13 +263,21 @@ class Scheduler(Controller):
 
     @staticmethod
     def _unfit(
-        info: NodeInfo, cpu: Fraction, mem: Fraction, selector: dict[str, str], tolerations: list[JsonObj]
+        info: NodeInfo,
+        cpu: Fraction,
+        mem: Fraction,
+        selector: dict[str, str],
+        tolerations: list[JsonObj],
     ) -> list[str]:
         if info.unschedulable and not tolerates(tolerations, _UNSCHEDULABLE_TAINT):
             return ["node(s) were unschedulable"]
         for taint in info.taints:
             if not tolerates(tolerations, taint):
-                shown = f"{taint.get('key')}: {taint['value']}" if taint.get("value") else taint.get("key")
+                shown = (
+                    f"{taint.get('key')}: {taint['value']}"
+                    if taint.get("value")
+                    else taint.get("key")
+                )
                 return [f"node(s) had untolerated taint {{{shown}}}"]
         for k, v in selector.items():
             if info.labels.get(k) != v:
@@ -282,7 +301,9 @@ class Scheduler(Controller):
             self._release(key)
             raise
         self.recorder.record(
-            pod, "Scheduled", f"Successfully assigned {meta['namespace']}/{meta['name']} to {node.name}",
+            pod,
+            "Scheduled",
+            f"Successfully assigned {meta['namespace']}/{meta['name']} to {node.name}",
             component="default-scheduler",
         )
 
@@ -292,7 +313,9 @@ class Scheduler(Controller):
         detail = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
         message = f"0/{n} nodes are available"
         message += f": {detail}." if detail else "."
-        message += f" preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."
+        message += (
+            f" preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."
+        )
         if n == 0:
             message = "no nodes available to schedule pods"
         key = (meta["namespace"], meta["name"])
@@ -302,7 +325,11 @@ class Scheduler(Controller):
             if c.get("type") == "PodScheduled":
                 current = c
         if current is None or current.get("message") != message or current.get("status") != "False":
-            set_condition(pod, "PodScheduled", "False", self.access.timestamp(), "Unschedulable", message)
+            set_condition(
+                pod, "PodScheduled", "False", self.access.timestamp(), "Unschedulable", message
+            )
             pod.setdefault("status", {}).setdefault("phase", "Pending")
             self.access.update_status(self.pods_kind, pod)
-        self.recorder.record(pod, "FailedScheduling", message, WARNING, component="default-scheduler")
+        self.recorder.record(
+            pod, "FailedScheduling", message, WARNING, component="default-scheduler"
+        )

@@ -13,14 +13,15 @@ timers do not keep the simulation "busy", so ``settle`` can return.
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fakes.kube.controllers.base import Context, Controller
 
 if TYPE_CHECKING:
+    import random
+    from collections.abc import Callable
+
     from fakes.kube.store import Change
 
 JsonObj = dict[str, Any]

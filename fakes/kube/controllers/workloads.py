@@ -45,8 +45,11 @@ class StatefulSetController(PodOwnerController):
             pod_name = f"{name}-{i}"
             pod = by_name.get(pod_name)
             if pod is None:
-                labels = {"statefulset.kubernetes.io/pod-name": pod_name, REVISION_LABEL: revision,
-                          "apps.kubernetes.io/pod-index": str(i)}
+                labels = {
+                    "statefulset.kubernetes.io/pod-name": pod_name,
+                    REVISION_LABEL: revision,
+                    "apps.kubernetes.io/pod-index": str(i),
+                }
                 new = self.new_pod(sts, template, pod_name, labels)
                 new["spec"].setdefault("hostname", pod_name)
                 if spec.get("serviceName"):
@@ -55,8 +58,12 @@ class StatefulSetController(PodOwnerController):
                     self.access.create(self.pods_kind, new)
                 except ApiError:
                     break
-                self.recorder.record(sts, "SuccessfulCreate", f"create Pod {pod_name} in StatefulSet {name} successful",
-                                     component="statefulset-controller")
+                self.recorder.record(
+                    sts,
+                    "SuccessfulCreate",
+                    f"create Pod {pod_name} in StatefulSet {name} successful",
+                    component="statefulset-controller",
+                )
                 if ordered:
                     break
             elif ordered and not (active(pod) and pod_ready(pod)):
@@ -65,33 +72,49 @@ class StatefulSetController(PodOwnerController):
             for pod_name, pod in sorted(by_name.items(), key=lambda kv: -_ordinal(kv[0])):
                 if _ordinal(pod_name) >= replicas and not pod["metadata"].get("deletionTimestamp"):
                     self.access.delete(self.pods_kind, namespace, pod_name)
-                    self.recorder.record(sts, "SuccessfulDelete",
-                                         f"delete Pod {pod_name} in StatefulSet {name} successful",
-                                         component="statefulset-controller")
+                    self.recorder.record(
+                        sts,
+                        "SuccessfulDelete",
+                        f"delete Pod {pod_name} in StatefulSet {name} successful",
+                        component="statefulset-controller",
+                    )
                     if ordered:
                         break
             else:
                 self._roll(sts, by_name, replicas, revision)
         self._status(sts, revision)
 
-    def _roll(self, sts: JsonObj, by_name: dict[str, JsonObj], replicas: int, revision: str) -> None:
-        live = [by_name[f"{sts['metadata']['name']}-{i}"] for i in range(replicas)
-                if f"{sts['metadata']['name']}-{i}" in by_name]
+    def _roll(
+        self, sts: JsonObj, by_name: dict[str, JsonObj], replicas: int, revision: str
+    ) -> None:
+        live = [
+            by_name[f"{sts['metadata']['name']}-{i}"]
+            for i in range(replicas)
+            if f"{sts['metadata']['name']}-{i}" in by_name
+        ]
         if any(not (active(p) and pod_ready(p)) for p in live):
             return
-        partition = int(((sts["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition", 0))
+        partition = int(
+            ((sts["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}).get(
+                "partition", 0
+            )
+        )
         if (sts["spec"].get("updateStrategy") or {}).get("type") == "OnDelete":
             return
         for pod in sorted(live, key=lambda p: -_ordinal(p["metadata"]["name"])):
             if _ordinal(pod["metadata"]["name"]) < partition:
                 break
             if (pod["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision:
-                self.access.delete(self.pods_kind, pod["metadata"]["namespace"], pod["metadata"]["name"])
+                self.access.delete(
+                    self.pods_kind, pod["metadata"]["namespace"], pod["metadata"]["name"]
+                )
                 return
 
     def _status(self, sts: JsonObj, revision: str) -> None:
         live = [p for p in self.pods_of(sts) if active(p)]
-        updated = sum(1 for p in live if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision)
+        updated = sum(
+            1 for p in live if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision
+        )
         ready = sum(1 for p in live if pod_ready(p))
         old = sts.get("status") or {}
         status: JsonObj = {
@@ -101,7 +124,9 @@ class StatefulSetController(PodOwnerController):
             "currentReplicas": updated if updated == len(live) else len(live) - updated,
             "updatedReplicas": updated,
             "availableReplicas": ready,
-            "currentRevision": revision if updated == len(live) else old.get("currentRevision", revision),
+            "currentRevision": revision
+            if updated == len(live)
+            else old.get("currentRevision", revision),
             "updateRevision": revision,
             "collisionCount": 0,
         }
@@ -134,27 +159,35 @@ class DaemonSetController(PodOwnerController):
         revision = template_hash(template)
         tspec = template.get("spec") or {}
         selector = tspec.get("nodeSelector") or {}
-        tolerations = [*(tspec.get("tolerations") or ()),
-                       {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
-                       {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
-                       {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"}]
+        tolerations = [
+            *(tspec.get("tolerations") or ()),
+            {
+                "key": "node.kubernetes.io/unschedulable",
+                "operator": "Exists",
+                "effect": "NoSchedule",
+            },
+            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+        ]
         wanted = []
         for stored in self.access.store.select(self.nodes_kind):
             node = stored.decode()
             labels = node["metadata"].get("labels") or {}
             if any(labels.get(k) != v for k, v in selector.items()):
                 continue
-            taints = [t for t in node.get("spec", {}).get("taints") or ()
-                      if t.get("effect") in ("NoSchedule", "NoExecute")]
+            taints = [
+                t
+                for t in node.get("spec", {}).get("taints") or ()
+                if t.get("effect") in ("NoSchedule", "NoExecute")
+            ]
             if all(tolerates(tolerations, t) for t in taints):
                 wanted.append(stored.name)
         pods = [p for p in self.pods_of(ds) if active(p)]
         on: dict[str, JsonObj] = {}
         for p in pods:
             node_name = p.get("spec", {}).get("nodeName", "")
-            if node_name not in wanted or node_name in on:
-                self.access.delete(self.pods_kind, namespace, p["metadata"]["name"])
-            elif (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision:
+            stale = (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision
+            if node_name not in wanted or node_name in on or stale:
                 self.access.delete(self.pods_kind, namespace, p["metadata"]["name"])
             else:
                 on[node_name] = p
@@ -165,8 +198,12 @@ class DaemonSetController(PodOwnerController):
             pod["spec"]["nodeName"] = node_name
             pod["spec"]["tolerations"] = tolerations
             created = self.access.create(self.pods_kind, pod)
-            self.recorder.record(ds, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
-                                 component="daemonset-controller")
+            self.recorder.record(
+                ds,
+                "SuccessfulCreate",
+                f"Created pod: {created['metadata']['name']}",
+                component="daemonset-controller",
+            )
         ready = sum(1 for p in on.values() if pod_ready(p))
         status: JsonObj = {
             "currentNumberScheduled": len(on),
@@ -193,8 +230,10 @@ class JobController(PodOwnerController):
             return
         spec = job.get("spec", {})
         old = job.get("status") or {}
-        if any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
-               for c in old.get("conditions") or ()):
+        if any(
+            c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+            for c in old.get("conditions") or ()
+        ):
             return
         pods = self.pods_of(job)
         succeeded = sum(1 for p in pods if p.get("status", {}).get("phase") == "Succeeded")
@@ -211,19 +250,44 @@ class JobController(PodOwnerController):
                 self.access.delete(self.pods_kind, namespace, p["metadata"]["name"])
             running = []
             conditions += [
-                {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded",
-                 "message": "Job has reached the specified backoff limit", "lastProbeTime": now,
-                 "lastTransitionTime": now},
-                {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-                 "message": "Job has reached the specified backoff limit", "lastProbeTime": now,
-                 "lastTransitionTime": now},
+                {
+                    "type": "FailureTarget",
+                    "status": "True",
+                    "reason": "BackoffLimitExceeded",
+                    "message": "Job has reached the specified backoff limit",
+                    "lastProbeTime": now,
+                    "lastTransitionTime": now,
+                },
+                {
+                    "type": "Failed",
+                    "status": "True",
+                    "reason": "BackoffLimitExceeded",
+                    "message": "Job has reached the specified backoff limit",
+                    "lastProbeTime": now,
+                    "lastTransitionTime": now,
+                },
             ]
-            self.recorder.record(job, "BackoffLimitExceeded", "Job has reached the specified backoff limit",
-                                 "Warning", component="job-controller")
+            self.recorder.record(
+                job,
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit",
+                "Warning",
+                component="job-controller",
+            )
         elif succeeded >= completions:
             conditions += [
-                {"type": "SuccessCriteriaMet", "status": "True", "lastProbeTime": now, "lastTransitionTime": now},
-                {"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now},
+                {
+                    "type": "SuccessCriteriaMet",
+                    "status": "True",
+                    "lastProbeTime": now,
+                    "lastTransitionTime": now,
+                },
+                {
+                    "type": "Complete",
+                    "status": "True",
+                    "lastProbeTime": now,
+                    "lastTransitionTime": now,
+                },
             ]
             status["completionTime"] = now
             self.recorder.record(job, "Completed", "Job completed", component="job-controller")
@@ -233,15 +297,23 @@ class JobController(PodOwnerController):
             for _ in range(max(want, 0)):
                 pod = self.access.create(self.pods_kind, self.new_pod(job, template))
                 running.append(pod)
-                self.recorder.record(job, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}",
-                                     component="job-controller")
+                self.recorder.record(
+                    job,
+                    "SuccessfulCreate",
+                    f"Created pod: {pod['metadata']['name']}",
+                    component="job-controller",
+                )
         status["active"] = len(running)
         status["ready"] = sum(1 for p in running if pod_ready(p))
         status["succeeded"] = succeeded
         status["failed"] = failed
         status["terminating"] = sum(1 for p in pods if p["metadata"].get("deletionTimestamp"))
         status["uncountedTerminatedPods"] = {}
-        status = {k: v for k, v in status.items() if v or k in ("ready", "terminating", "uncountedTerminatedPods")}
+        status = {
+            k: v
+            for k, v in status.items()
+            if v or k in ("ready", "terminating", "uncountedTerminatedPods")
+        }
         if conditions:
             status["conditions"] = conditions
         self.write_status(job, status)
