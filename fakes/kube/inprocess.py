@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from urllib3 import HTTPHeaderDict
-
-from fakes.kube.router import Request
+from fakes.kube.router import JSON_HEADERS, Request
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,6 +49,26 @@ def reason_phrase(status: int) -> str:
     return _REASONS.get(status, "Unknown")
 
 
+class Headers(dict[str, str]):
+    """Response headers with case-insensitive lookups, like urllib3's, at dict speed."""
+
+    def __init__(self, source: dict[str, str]) -> None:
+        super().__init__(source)
+        self._lower = {k.lower(): v for k, v in source.items()}
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self._lower.get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return self._lower[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._lower
+
+
+_SHARED_JSON_HEADERS = Headers(JSON_HEADERS)
+
+
 class RouterResponse:
     """A ``urllib3.HTTPResponse`` look-alike over a router :class:`Response`."""
 
@@ -58,7 +76,8 @@ class RouterResponse:
         self._response = response
         self.status = response.status
         self.reason = reason_phrase(response.status)
-        self.headers = HTTPHeaderDict(response.headers)
+        headers = response.headers
+        self.headers = _SHARED_JSON_HEADERS if headers is JSON_HEADERS else Headers(headers)
         self._consumed = False
 
     @property
@@ -81,7 +100,7 @@ class RouterResponse:
             return
         yield from self._response.watch_lines_sync()
 
-    def getheaders(self) -> HTTPHeaderDict:
+    def getheaders(self) -> Headers:
         return self.headers
 
     def getheader(self, name: str, default: str | None = None) -> str | None:

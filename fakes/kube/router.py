@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from fakes.kube.watch import Watcher
 
 JSON = "application/json"
-_JSON_HEADERS = {"Content-Type": JSON, "Cache-Control": "no-cache, private"}
+# Shared by every JSON response; treat as read-only (copy before changing).
+JSON_HEADERS: dict[str, str] = {"Content-Type": JSON, "Cache-Control": "no-cache, private"}
 _ACCEPTED = "application/json, application/yaml, application/vnd.kubernetes.protobuf"
 
 
@@ -112,11 +113,12 @@ class Response:
 
     @classmethod
     def json(cls, status: int, body: bytes) -> Response:
-        return cls(status, dict(_JSON_HEADERS), body)
+        """A JSON answer; its ``headers`` is the shared :data:`JSON_HEADERS` (read-only)."""
+        return cls(status, JSON_HEADERS, body)
 
     @classmethod
     def error(cls, error: ApiError) -> Response:
-        headers = dict(_JSON_HEADERS)
+        headers = dict(JSON_HEADERS)
         headers.update(error.headers)
         return cls(error.code, headers, status_bytes(error))
 

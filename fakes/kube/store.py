@@ -180,6 +180,40 @@ class Table:
             yield from objs.values()
 
 
+_PATHS: dict[ResourceKind, tuple[tuple[str, ...], ...]] = {}
+
+
+def _field_paths(kind: ResourceKind) -> tuple[tuple[str, ...], ...]:
+    paths = _PATHS.get(kind)
+    if paths is None:
+        paths = _PATHS[kind] = tuple(
+            tuple(("source.component" if f == "source" else f).split("."))
+            for f in kind.extra_fields
+        )
+    return paths
+
+
+def extract_fields(kind: ResourceKind, obj: JsonObj) -> tuple[str, ...]:
+    """The kind's field-selector values of ``obj``, in ``kind.extra_fields`` order."""
+    out: list[str] = []
+    for path in _field_paths(kind):
+        cur: Any = obj
+        for part in path:
+            if type(cur) is not dict:
+                cur = None
+                break
+            cur = cur.get(part)
+            if cur is None:
+                break
+        if cur is None or type(cur) is dict or type(cur) is list:
+            out.append("")
+        elif cur is True or cur is False:
+            out.append("true" if cur else "false")
+        else:
+            out.append(_intern(cur if type(cur) is str else str(cur)))
+    return tuple(out)
+
+
 def field_value(obj: JsonObj, path: str) -> str:
     """The string a field selector compares against (``""`` when absent)."""
     if path == "source":
@@ -477,7 +511,7 @@ class ObjectStore:
             labels = {_intern(k): _intern(v) for k, v in raw_labels.items()}
         else:
             labels = _NO_LABELS
-        fields = tuple(field_value(obj, f) for f in kind.extra_fields) if kind.extra_fields else ()
+        fields = extract_fields(kind, obj) if kind.extra_fields else ()
         refs = meta.get("ownerReferences")
         owners = tuple(_intern(r["uid"]) for r in refs if r.get("uid")) if refs else ()
         return Stored(
