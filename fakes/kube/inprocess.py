@@ -56,7 +56,7 @@ class Headers(dict[str, str]):
         super().__init__(source)
         self._lower = {k.lower(): v for k, v in source.items()}
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return self._lower.get(key.lower(), default)
 
     def __getitem__(self, key: str) -> str:
