@@ -19,6 +19,7 @@ until a node changes or a pod leaves a node, then retried.
 from __future__ import annotations
 
 import json
+import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -36,24 +37,45 @@ JsonObj = dict[str, Any]
 Key = tuple[str, str]
 
 
-def _quantity(value: Any, default: Fraction = Fraction(0)) -> Fraction:
+_QUANTITIES: dict[str, Fraction] = {}
+
+
+def _quantity(value: Any) -> Fraction:
+    """Parsed quantity; cached, as the same few strings repeat across thousands of pods."""
+    if value is None:
+        return Fraction(0)
+    key = str(value)
+    cached = _QUANTITIES.get(key)
+    if cached is not None:
+        return cached
     try:
-        return parse_quantity(value) if value is not None else default
+        amount = parse_quantity(value)
     except QuantityError:
-        return default
+        amount = Fraction(0)
+    if len(_QUANTITIES) < 10_000:
+        _QUANTITIES[key] = amount
+    return amount
 
 
-def pod_requests(spec: JsonObj) -> tuple[Fraction, Fraction]:
-    """(cpu, memory) requested: sum over containers, at least the max init container."""
-    cpu = mem = Fraction(0)
+def _milli(value: Any) -> int:
+    return math.ceil(_quantity(value) * 1000)
+
+
+def _units(value: Any) -> int:
+    return math.ceil(_quantity(value))
+
+
+def pod_requests(spec: JsonObj) -> tuple[int, int]:
+    """(milli-CPU, memory bytes): containers summed, at least the largest init container."""
+    cpu = mem = 0
     for c in spec.get("containers") or ():
         req = (c.get("resources") or {}).get("requests") or {}
-        cpu += _quantity(req.get("cpu"))
-        mem += _quantity(req.get("memory"))
+        cpu += _milli(req.get("cpu"))
+        mem += _units(req.get("memory"))
     for c in spec.get("initContainers") or ():
         req = (c.get("resources") or {}).get("requests") or {}
-        cpu = max(cpu, _quantity(req.get("cpu")))
-        mem = max(mem, _quantity(req.get("memory")))
+        cpu = max(cpu, _milli(req.get("cpu")))
+        mem = max(mem, _units(req.get("memory")))
     return cpu, mem
 
 
@@ -87,16 +109,16 @@ class NodeInfo:
 
     def __init__(self, node: JsonObj) -> None:
         self.name: str = node["metadata"]["name"]
-        self.used_cpu = Fraction(0)
-        self.used_mem = Fraction(0)
+        self.used_cpu = 0
+        self.used_mem = 0
         self.used_pods = 0
         self.refresh(node)
 
     def refresh(self, node: JsonObj) -> None:
         alloc = node.get("status", {}).get("allocatable") or {}
-        self.cpu = _quantity(alloc.get("cpu"))
-        self.mem = _quantity(alloc.get("memory"))
-        self.pods = int(_quantity(alloc.get("pods")))
+        self.cpu = _milli(alloc.get("cpu"))
+        self.mem = _units(alloc.get("memory"))
+        self.pods = _units(alloc.get("pods"))
         self.labels: dict[str, str] = node["metadata"].get("labels") or {}
         spec = node.get("spec", {})
         self.unschedulable = bool(spec.get("unschedulable"))
@@ -123,7 +145,7 @@ class Scheduler(Controller):
         self.nodes: dict[str, NodeInfo] = {}
         self._order: list[str] | None = None
         self._start = 0
-        self.placed: dict[Key, tuple[str, Fraction, Fraction]] = {}
+        self.placed: dict[Key, tuple[str, int, int]] = {}
         self.parked: dict[Key, None] = {}
 
     def setup(self) -> None:
@@ -230,10 +252,11 @@ class Scheduler(Controller):
             self._order = sorted(self.nodes)
         order = self._order
         n = len(order)
-        wanted = n if n < 100 else max(100, n * max(5, 50 - n // 125) // 100)
+        # Like percentageOfNodesToScore, scaled for Python: enough nodes to balance well.
+        wanted = n if n <= 50 else max(50, n // 20)
         reasons: dict[str, int] = {}
         best: NodeInfo | None = None
-        best_score = Fraction(-1)
+        best_score = -1.0
         feasible = 0
         start = self._start % n if n else 0
         examined = 0
@@ -246,14 +269,14 @@ class Scheduler(Controller):
                     reasons[reason] = reasons.get(reason, 0) + 1
                 continue
             feasible += 1
-            score = Fraction(0)
+            score = 0.0
             if info.cpu:
                 score += (info.cpu - info.used_cpu - cpu) / info.cpu
             if info.mem:
                 score += (info.mem - info.used_mem - mem) / info.mem
             if info.pods:
                 # Spread: with equal requests (or none), fewer pods wins.
-                score += Fraction(info.pods - info.used_pods, info.pods)
+                score += (info.pods - info.used_pods) / info.pods
             if score > best_score:
                 best, best_score = info, score
             if feasible >= wanted:
@@ -264,8 +287,8 @@ class Scheduler(Controller):
     @staticmethod
     def _unfit(
         info: NodeInfo,
-        cpu: Fraction,
-        mem: Fraction,
+        cpu: int,
+        mem: int,
         selector: dict[str, str],
         tolerations: list[JsonObj],
     ) -> list[str]:
