@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakes.kube.clock import LoopClock
 from fakes.kube.cluster import Cluster
+from fakes.kube.controllers import bulk
 from fakes.kube.controllers.access import Access
 from fakes.kube.controllers.base import Context
 from fakes.kube.controllers.config import NodeShape, SimulationConfig
@@ -72,6 +73,7 @@ class SimulatedCluster:
         self.faults = FaultInjector(seed=seed)
         self.cluster.reactors.append(self.faults)
         self._initial_nodes = nodes
+        self._placer: bulk.Placer | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -106,6 +108,7 @@ class SimulatedCluster:
         pending. Raises :class:`ControllerFailure` if a controller crashed and
         :class:`SettleTimeout` after ``timeout`` loop seconds.
         """
+        self._placer = None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         quiet = 0
@@ -184,6 +187,25 @@ class SimulatedCluster:
             node["spec"]["taints"] = taints
         created: JsonObj = self.api.create("nodes", node)
         return created
+
+    def add_nodes(
+        self, count: int, prefix: str = "node-", start: int = 1, shape: NodeShape | None = None
+    ) -> list[str]:
+        """Bulk-create ``count`` Ready nodes (``node-1``...): the fast path for big clusters."""
+        names = [f"{prefix}{i}" for i in range(start, start + count)]
+        bulk.add_nodes(self.api, names, shape or self.config.node_shape)
+        self._placer = None
+        return names
+
+    def add_settled_deployment(self, body: JsonObj, namespace: str = "default") -> int:
+        """Write a Deployment already rolled out: its ReplicaSet and Running/Ready pods.
+
+        The fast path for big clusters (see ``fakes.kube.controllers.bulk``); pods
+        are spread round-robin over schedulable nodes with room. Returns the pod count.
+        """
+        if self._placer is None:
+            self._placer = bulk.Placer(self.api)
+        return bulk.settled_deployment(self.api, self._placer, body, namespace)
 
     def set_node_ready(self, name: str, ready: bool) -> None:
         """Make a node's kubelet stop (``False``) or resume (``True``) posting Ready."""
