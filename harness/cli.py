@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from harness.commands import bench, demo
+from harness.commands import bench, cluster, demo
 
 app = typer.Typer(
     name="windtunnel",
@@ -24,6 +24,7 @@ def _root() -> None:
 
 
 app.add_typer(bench.app, name="bench")
+app.add_typer(cluster.app, name="cluster")
 app.command("demo")(demo.demo)
 
 

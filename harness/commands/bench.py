@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.commands import bench_cluster
+
 app = typer.Typer(
     help="Benchmarks; each prints a ratio against a baseline measured in the same run.",
     no_args_is_help=True,
@@ -60,3 +62,6 @@ def engine(
     Console().print(table)
     if as_json:
         print(json.dumps(result.as_dict()))
+
+
+app.command("cluster")(bench_cluster.cluster)

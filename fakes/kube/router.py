@@ -1,0 +1,449 @@
+"""The HTTP-shaped core: ``Request`` (method, path, query, headers, body) → ``Response``.
+
+Every front end -- the in-process official clients (``fakes.kube.inprocess``,
+``fakes.kube.aio``) and the HTTP server -- builds a :class:`Request` and calls
+:meth:`Router.handle` (async, on the event loop) or :meth:`Router.handle_sync`
+(from a thread, e.g. the sync official client). The answer is a :class:`Response`
+with ``status``, ``headers`` and either ``body`` bytes or, for a watch, a
+:class:`~fakes.kube.watch.Watcher` in ``watch``: iterate it with ``async for`` (or
+``for`` from a thread) and send ``event.line()`` for each event -- one JSON object
+per line, written as it happens. :meth:`Response.watch_lines` does that for you.
+
+Parsing follows kube-apiserver: ``/api/v1/...`` and ``/apis/GROUP/VERSION/...``,
+namespaced and cluster paths, the legacy ``/watch/`` prefix, subresources; query
+booleans parse as apimachinery does (absent, ``0`` or ``false`` (any case) is false,
+anything else -- even empty -- is true); a body without ``Content-Type`` is JSON;
+YAML bodies are accepted; anything else is 415. Unknown paths are 404, unsupported
+verbs 405, all as ``Status`` bodies.
+
+Reactors (``fakes.kube.reactors``) see the parsed request first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote
+
+from fakes.kube import discovery, errors
+from fakes.kube.errors import ApiError, dumps, status_bytes
+from fakes.kube.reactors import Plan, Reactor, plan
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterator
+
+    from fakes.kube.api import Api
+    from fakes.kube.kinds import ResourceKind
+    from fakes.kube.watch import Watcher
+
+JSON = "application/json"
+# Shared by every JSON response; treat as read-only (copy before changing).
+JSON_HEADERS: dict[str, str] = {"Content-Type": JSON, "Cache-Control": "no-cache, private"}
+_ACCEPTED = "application/json, application/yaml, application/vnd.kubernetes.protobuf"
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """What a request addresses; ``verb`` uses Kubernetes verbs (get, list, watch, ...)."""
+
+    verb: str
+    kind: ResourceKind | None = None
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+    path_kind: str = "resource"  # or "discovery"/"version"/"unknown"
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    info: RequestInfo | None = None
+
+    @classmethod
+    def from_url(
+        cls,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | str | None = None,
+    ) -> Request:
+        """Build from a URL (scheme and host, if any, are ignored)."""
+        if "://" in url:
+            url = url.split("://", 1)[1]
+            slash = url.find("/")
+            url = url[slash:] if slash >= 0 else "/"
+        path, _, qs = url.partition("?")
+        query = parse_qs(qs, keep_blank_values=True) if qs else {}
+        if isinstance(body, str):
+            body = body.encode()
+        return cls(method.upper(), path, query, dict(headers or {}), body or b"")
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def flag(self, name: str) -> bool:
+        """A boolean query parameter, parsed like apimachinery's Convert_Slice_string_To_bool."""
+        values = self.query.get(name)
+        if not values:
+            return False
+        return not (values[0] == "0" or values[0].lower() == "false")
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    watch: Watcher | None = None
+
+    @classmethod
+    def json(cls, status: int, body: bytes) -> Response:
+        """A JSON answer; its ``headers`` is the shared :data:`JSON_HEADERS` (read-only)."""
+        return cls(status, JSON_HEADERS, body)
+
+    @classmethod
+    def error(cls, error: ApiError) -> Response:
+        headers = dict(JSON_HEADERS)
+        headers.update(error.headers)
+        return cls(error.code, headers, status_bytes(error))
+
+    async def watch_lines(self) -> AsyncIterator[bytes]:
+        """The encoded event lines of a watch response, as they happen (event loop)."""
+        if self.watch is None:
+            return
+        async for event in self.watch:
+            yield event.line()
+
+    def watch_lines_sync(self) -> Iterator[bytes]:
+        """Same as :meth:`watch_lines`, blocking, for threads."""
+        if self.watch is None:
+            return
+        for event in self.watch:
+            yield event.line()
+
+
+class Router:
+    """Parses requests, runs reactors, and serves them from an :class:`Api`."""
+
+    def __init__(
+        self,
+        api: Api,
+        reactors: list[Reactor] | None = None,
+        sleep_sync: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api = api
+        self.registry = api.registry
+        self.reactors: list[Reactor] = reactors if reactors is not None else []
+        self.sleep_sync = sleep_sync
+
+    # -- entry points ------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        """Serve on the event loop; reactor delays are awaited on the loop's clock."""
+        if not self.reactors:
+            return self.dispatch(request)
+        self._parse(request)
+        chosen = plan(self.reactors, request)
+        if chosen is None:
+            return self.dispatch(request)
+        if chosen.delay > 0:
+            await asyncio.sleep(chosen.delay)
+        return self._finish(chosen, request)
+
+    def handle_sync(self, request: Request) -> Response:
+        """Serve from a plain thread; reactor delays use ``sleep_sync`` (wall time by default)."""
+        if not self.reactors:
+            return self.dispatch(request)
+        self._parse(request)
+        chosen = plan(self.reactors, request)
+        if chosen is None:
+            return self.dispatch(request)
+        if chosen.delay > 0:
+            self.sleep_sync(chosen.delay)
+        return self._finish(chosen, request)
+
+    def _finish(self, chosen: Plan, request: Request) -> Response:
+        response = chosen.response if chosen.response is not None else self.dispatch(request)
+        for hook in chosen.after:
+            response = hook(response)
+        return response
+
+    def dispatch(self, request: Request) -> Response:
+        """Serve without reactors (synchronous; never blocks)."""
+        try:
+            info = self._parse(request)
+            if info.path_kind != "resource":
+                return self._non_resource(request, info)
+            return self._serve(request, info)
+        except ApiError as error:
+            return Response.error(error)
+
+    # -- parsing -----------------------------------------------------------------
+
+    def _parse(self, request: Request) -> RequestInfo:
+        if request.info is not None:
+            return request.info
+        info = self._parse_path(request)
+        request.info = info
+        return info
+
+    def _parse_path(self, request: Request) -> RequestInfo:
+        parts = [unquote(p) for p in request.path.split("/") if p]
+        method = request.method
+        if not parts:
+            return RequestInfo("get", path_kind="unknown")
+        if parts[0] == "version" and len(parts) == 1:
+            return RequestInfo("get", path_kind="version")
+        if parts[0] == "api":
+            if len(parts) <= 2:
+                return RequestInfo("get", path_kind="discovery")
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[0] == "apis":
+            if len(parts) <= 3:
+                return RequestInfo("get", path_kind="discovery")
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            return RequestInfo("get", path_kind="unknown")
+        watch_prefix = bool(rest) and rest[0] == "watch"
+        if watch_prefix:
+            rest = rest[1:]
+        namespace: str | None = None
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            namespace, rest = rest[1], rest[2:]
+        elif len(rest) == 2 and rest[0] == "namespaces" and group == "":
+            pass  # /api/v1/namespaces/NAME: the namespace itself
+        plural = rest[0] if rest else ""
+        kind = self.registry.by_url(group, version, plural)
+        if kind is None or len(rest) > 3:
+            return RequestInfo("unknown", path_kind="unknown")
+        if namespace is not None and not kind.namespaced:
+            return RequestInfo("unknown", path_kind="unknown")
+        name = rest[1] if len(rest) >= 2 else None
+        sub = rest[2] if len(rest) == 3 else None
+        if name is None:
+            if method == "GET":
+                verb = "watch" if watch_prefix or request.flag("watch") else "list"
+            else:
+                verb = {"POST": "create", "DELETE": "deletecollection"}.get(method, "unsupported")
+        else:
+            verb = {
+                "GET": "watch" if watch_prefix else "get",
+                "PUT": "update",
+                "PATCH": "patch",
+                "DELETE": "delete",
+                "POST": "create" if sub else "unsupported",
+            }.get(method, "unsupported")
+        return RequestInfo(verb, kind, namespace, name, sub)
+
+    # -- serving ------------------------------------------------------------------
+
+    def _non_resource(self, request: Request, info: RequestInfo) -> Response:
+        if request.method != "GET":
+            raise errors.method_not_allowed()
+        parts = [p for p in request.path.split("/") if p]
+        doc: dict[str, Any] | None = None
+        if info.path_kind == "version":
+            doc = discovery.VERSION_INFO
+        elif info.path_kind == "discovery":
+            if parts == ["api"]:
+                doc = discovery.api_versions()
+            elif parts == ["apis"]:
+                doc = discovery.api_group_list(self.registry)
+            elif parts[0] == "api":
+                doc = discovery.api_resource_list(self.registry, "", parts[1])
+            elif len(parts) == 2:
+                doc = discovery.api_group(self.registry, parts[1])
+            else:
+                doc = discovery.api_resource_list(self.registry, parts[1], parts[2])
+        if doc is None:
+            raise errors.resource_not_found()
+        return Response.json(200, dumps(doc))
+
+    def _serve(self, request: Request, info: RequestInfo) -> Response:
+        kind = info.kind
+        assert kind is not None
+        verb = info.verb
+        sub = info.subresource
+        if sub is not None:
+            sr = kind.subresource(sub)
+            if sr is None:
+                raise errors.resource_not_found()
+            if verb not in sr.verbs:
+                raise errors.method_not_allowed()
+        elif verb not in kind.verbs:
+            raise errors.method_not_allowed()
+        api = self.api
+        ns = info.namespace
+        if verb == "get":
+            return Response.json(
+                200, api.get_raw(kind, ns, info.name or "", sub, request.param("resourceVersion"))
+            )
+        if verb == "list":
+            limit = request.param("limit")
+            body = api.list_raw(
+                kind,
+                ns,
+                label_selector=request.param("labelSelector"),
+                field_selector=request.param("fieldSelector"),
+                limit=_int_param("limit", limit),
+                continue_token=request.param("continue"),
+                resource_version=request.param("resourceVersion"),
+                resource_version_match=request.param("resourceVersionMatch"),
+            )
+            return Response.json(200, body)
+        if verb == "watch":
+            return self._watch(request, info, kind)
+        dry_run = self._dry_run(request)
+        if verb == "create":
+            body = self._body(request)
+            raw = api.create_raw(
+                kind,
+                ns,
+                body,
+                dry_run=dry_run,
+                field_manager=request.param("fieldManager"),
+                subresource=sub,
+                name=info.name,
+            )
+            return Response.json(201, raw)
+        if verb == "update":
+            raw = api.update_raw(
+                kind, ns, info.name or "", self._body(request), subresource=sub, dry_run=dry_run
+            )
+            return Response.json(200, raw)
+        if verb == "patch":
+            content_type = request.header("Content-Type") or ""
+            status, raw = api.patch_raw(
+                kind,
+                ns,
+                info.name or "",
+                request.body,
+                content_type,
+                subresource=sub,
+                dry_run=dry_run,
+                field_manager=request.param("fieldManager"),
+                force=request.flag("force"),
+            )
+            return Response.json(status, raw)
+        if verb == "delete":
+            options = self._delete_options(request)
+            dry_run = dry_run or "All" in (options.get("dryRun") or ())
+            status, raw = api.delete_raw(kind, ns, info.name or "", options, dry_run=dry_run)
+            return Response.json(status, raw)
+        if verb == "deletecollection":
+            options = self._delete_options(request)
+            dry_run = dry_run or "All" in (options.get("dryRun") or ())
+            raw = api.delete_collection_raw(
+                kind,
+                ns,
+                options,
+                label_selector=request.param("labelSelector"),
+                field_selector=request.param("fieldSelector"),
+                dry_run=dry_run,
+            )
+            return Response.json(200, raw)
+        raise errors.method_not_allowed()
+
+    def _watch(self, request: Request, info: RequestInfo, kind: ResourceKind) -> Response:
+        name = info.name
+        field_selector = request.param("fieldSelector") or ""
+        if name:
+            field_selector = f"metadata.name={name}" + (
+                "," + field_selector if field_selector else ""
+            )
+        timeout = request.param("timeoutSeconds")
+        send_initial = request.param("sendInitialEvents")
+        watcher = self.api.watch(
+            kind,
+            info.namespace,
+            label_selector=request.param("labelSelector") or "",
+            field_selector=field_selector,
+            resource_version=request.param("resourceVersion"),
+            allow_bookmarks=request.flag("allowWatchBookmarks"),
+            timeout_seconds=float(_int_param("timeoutSeconds", timeout) or 0) if timeout else None,
+            send_initial_events=None if send_initial is None else request.flag("sendInitialEvents"),
+        )
+        headers = {
+            "Content-Type": JSON,
+            "Cache-Control": "no-cache, private",
+            "Transfer-Encoding": "chunked",
+        }
+        return Response(200, headers, b"", watcher)
+
+    @staticmethod
+    def _dry_run(request: Request) -> bool:
+        values = request.query.get("dryRun")
+        if not values:
+            return False
+        for value in values:
+            if value != "All":
+                raise errors.bad_request(
+                    f'Invalid dryRun value: "{value}"; supported values: "All"'
+                )
+        return True
+
+    def _body(self, request: Request) -> Any:
+        content_type = (request.header("Content-Type") or JSON).split(";", 1)[0].strip().lower()
+        body = request.body
+        if content_type in (JSON, "*/*", ""):
+            try:
+                return json.loads(body) if body else None
+            except ValueError as exc:
+                raise errors.bad_request(
+                    f"couldn't get version/kind; json parse error: {exc}"
+                ) from exc
+        if content_type in ("application/yaml", "text/yaml", "application/x-yaml"):
+            import yaml
+
+            try:
+                return yaml.safe_load(body)
+            except yaml.YAMLError as exc:
+                raise errors.bad_request(f"error converting YAML to JSON: {exc}") from exc
+        hint = ""
+        if content_type == "application/vnd.kubernetes.protobuf":
+            hint = (
+                "this simulated server does not decode protobuf; send JSON or YAML "
+                "(with kubectl: write the object to a file and use `kubectl create -f`)"
+            )
+        raise errors.unsupported_media_type(_ACCEPTED, hint)
+
+    def _delete_options(self, request: Request) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if request.body:
+            body = self._body(request)
+            if body is not None and not isinstance(body, dict):
+                raise errors.bad_request("DeleteOptions must be a JSON object")
+            options.update(body or {})
+        grace = request.param("gracePeriodSeconds")
+        if grace is not None:
+            options["gracePeriodSeconds"] = _int_param("gracePeriodSeconds", grace)
+        policy = request.param("propagationPolicy")
+        if policy:
+            options["propagationPolicy"] = policy
+        if "orphanDependents" in request.query:
+            options["orphanDependents"] = request.flag("orphanDependents")
+        return options
+
+
+def _int_param(name: str, value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise errors.bad_request(f'invalid value for {name}: "{value}" is not an integer') from exc

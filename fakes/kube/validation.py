@@ -1,0 +1,173 @@
+"""Object validation that answers 422 Invalid with field causes, like kube-apiserver.
+
+Covers what users hit in practice and what the simulated controllers rely on: names
+(RFC 1123), labels and annotations (syntax and types), the workload invariants
+(replicas >= 0, selector present and matching the template labels) and pod basics
+(containers with a name and an image). The error texts are the real server's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from fakes.kube.errors import FieldError
+from fakes.kube.selectors import LabelSelector, label_key_error, label_value_error
+
+if TYPE_CHECKING:
+    from fakes.kube.kinds import ResourceKind
+
+JsonObj = dict[str, Any]
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
+    "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
+    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+# Kinds whose names must be RFC 1123 labels rather than subdomains.
+_LABEL_NAMED = {"namespaces", "services"}
+_WORKLOADS = {"deployments", "replicasets", "statefulsets", "daemonsets"}
+
+
+def validate_name(kind: ResourceKind, name: Any) -> list[FieldError]:
+    if not isinstance(name, str):
+        return [FieldError.invalid("metadata.name", name, "must be a string")]
+    if kind.plural in _LABEL_NAMED:
+        if len(name) > 63 or not _LABEL.match(name):
+            return [FieldError.invalid("metadata.name", name, _LABEL_MSG)]
+    elif len(name) > 253 or not _SUBDOMAIN.match(name):
+        return [FieldError.invalid("metadata.name", name, _SUBDOMAIN_MSG)]
+    return []
+
+
+def validate_metadata(kind: ResourceKind, meta: Any) -> list[FieldError]:
+    if not isinstance(meta, dict):
+        return [FieldError.invalid("metadata", meta, "must be an object")]
+    errors: list[FieldError] = []
+    if not meta.get("name") and not meta.get("generateName"):
+        errors.append(FieldError.required("metadata.name", "name or generateName is required"))
+    elif meta.get("name"):
+        errors += validate_name(kind, meta["name"])
+    errors += _validate_string_map(meta.get("labels"), "metadata.labels", labels=True)
+    errors += _validate_string_map(meta.get("annotations"), "metadata.annotations", labels=False)
+    finalizers = meta.get("finalizers")
+    if finalizers is not None and (
+        not isinstance(finalizers, list) or not all(isinstance(f, str) for f in finalizers)
+    ):
+        errors.append(
+            FieldError.invalid("metadata.finalizers", finalizers, "must be a list of strings")
+        )
+    return errors
+
+
+def _validate_string_map(value: Any, path: str, labels: bool) -> list[FieldError]:
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return [FieldError.invalid(path, value, "must be a map of string keys to string values")]
+    errors = []
+    for k, v in value.items():
+        if not isinstance(v, str):
+            errors.append(
+                FieldError.invalid(f"{path}.{k}" if labels else path, v, "must be a string")
+            )
+            continue
+        why = label_key_error(k)
+        if why:
+            errors.append(FieldError.invalid(path, k, why))
+        if labels:
+            why = label_value_error(v)
+            if why:
+                errors.append(FieldError.invalid(path, v, why))
+    return errors
+
+
+def _validate_containers(spec: JsonObj, path: str) -> list[FieldError]:
+    errors: list[FieldError] = []
+    containers = spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        return [FieldError.required(f"{path}.containers", "")]
+    seen: set[str] = set()
+    for i, c in enumerate(containers):
+        cpath = f"{path}.containers[{i}]"
+        if not isinstance(c, dict):
+            errors.append(FieldError.invalid(cpath, c, "must be an object"))
+            continue
+        name = c.get("name")
+        if not name:
+            errors.append(FieldError.required(f"{cpath}.name", ""))
+        elif not isinstance(name, str) or not _LABEL.match(name):
+            errors.append(FieldError.invalid(f"{cpath}.name", name, _LABEL_MSG))
+        elif name in seen:
+            errors.append(FieldError(f"{cpath}.name", "Duplicate value", "", name))
+        else:
+            seen.add(name)
+        if not c.get("image"):
+            errors.append(FieldError.required(f"{cpath}.image", ""))
+    return errors
+
+
+def _validate_replicas(spec: JsonObj) -> list[FieldError]:
+    replicas = spec.get("replicas")
+    if replicas is None:
+        return []
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        return [FieldError.invalid("spec.replicas", replicas, "must be an integer")]
+    if replicas < 0:
+        return [FieldError.invalid("spec.replicas", replicas, "must be greater than or equal to 0")]
+    return []
+
+
+def validate_object(kind: ResourceKind, obj: JsonObj) -> list[FieldError]:
+    """All field errors of ``obj`` (empty when valid)."""
+    errors = validate_metadata(kind, obj.get("metadata"))
+    spec = obj.get("spec")
+    if spec is not None and not isinstance(spec, dict):
+        return [*errors, FieldError.invalid("spec", spec, "must be an object")]
+    spec = spec or {}
+    plural = kind.plural
+    if plural == "pods":
+        errors += _validate_containers(spec, "spec")
+    elif plural in _WORKLOADS or plural == "jobs":
+        errors += _validate_replicas(spec)
+        selector = spec.get("selector")
+        template = spec.get("template")
+        tlabels = (
+            (template or {}).get("metadata", {}).get("labels") or {}
+            if isinstance(template, dict)
+            else {}
+        )
+        if not selector:
+            errors.append(FieldError.required("spec.selector", ""))
+        elif isinstance(selector, dict):
+            sel = LabelSelector.from_spec(selector)
+            if sel.empty:
+                errors.append(
+                    FieldError.invalid(
+                        "spec.selector", selector, "empty selector is invalid for deployment"
+                    )
+                )
+            elif not sel.matches(tlabels):
+                errors.append(
+                    FieldError.invalid(
+                        "spec.template.metadata.labels",
+                        tlabels,
+                        "`selector` does not match template `labels`",
+                    )
+                )
+        if not isinstance(template, dict):
+            errors.append(FieldError.required("spec.template", ""))
+        else:
+            errors += _validate_containers(template.get("spec") or {}, "spec.template.spec")
+    elif plural == "poddisruptionbudgets" and "minAvailable" in spec and "maxUnavailable" in spec:
+        errors.append(
+            FieldError.invalid("spec", spec, "minAvailable and maxUnavailable cannot be both set")
+        )
+    return errors

@@ -1,0 +1,126 @@
+"""kubectl's write commands against the HTTP mode: apply, create, replace, delete,
+diff, label, annotate, patch."""
+
+from __future__ import annotations
+
+import json
+
+from kubectl_support import Kubectl, configmap, deployment, pod
+
+
+def _data(kubectl: Kubectl, name: str) -> dict[str, str]:
+    out = kubectl("get", "configmap", name, "-o", "json").stdout
+    data: dict[str, str] = json.loads(out)["data"]
+    return data
+
+
+def test_client_side_apply_creates_then_configures(kubectl: Kubectl) -> None:
+    assert kubectl("apply", "-f", "-", input=configmap("csa")).stdout == "configmap/csa created\n"
+    again = kubectl("apply", "-f", "-", input=configmap("csa"))
+    assert again.stdout == "configmap/csa unchanged\n"
+    changed = kubectl("apply", "-f", "-", input=configmap("csa", "two"))
+    assert changed.stdout == "configmap/csa configured\n"
+    assert _data(kubectl, "csa") == {"key": "two"}
+    annotations = json.loads(kubectl("get", "cm", "csa", "-o", "json").stdout)["metadata"]
+    assert "kubectl.kubernetes.io/last-applied-configuration" in annotations["annotations"]
+
+
+def test_client_side_apply_updates_a_deployment_with_a_strategic_patch(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=deployment("csa-deploy", replicas=1))
+    kubectl("apply", "-f", "-", input=deployment("csa-deploy", replicas=1, image="nginx:1.27"))
+    image = kubectl(
+        "get", "deploy", "csa-deploy", "-o", "jsonpath={.spec.template.spec.containers[0].image}"
+    ).stdout
+    assert image == "nginx:1.27"
+
+
+def test_server_side_apply_records_the_field_manager(kubectl: Kubectl) -> None:
+    out = kubectl("apply", "--server-side", "-f", "-", input=configmap("ssa"))
+    assert out.stdout == "configmap/ssa serverside-applied\n"
+    kubectl("apply", "--server-side", "-f", "-", input=configmap("ssa", "three"))
+    assert _data(kubectl, "ssa") == {"key": "three"}
+    managers = json.loads(kubectl("get", "cm", "ssa", "-o", "json", "--show-managed-fields").stdout)
+    assert "kubectl" in {m["manager"] for m in managers["metadata"]["managedFields"]}
+
+
+def test_create_replace_and_delete_from_files(kubectl: Kubectl, tmp_path: object) -> None:
+    assert kubectl("create", "-f", "-", input=configmap("crd")).stdout == "configmap/crd created\n"
+    duplicate = kubectl("create", "-f", "-", input=configmap("crd"), check=False)
+    assert duplicate.returncode == 1
+    assert "AlreadyExists" in duplicate.stderr
+    assert kubectl("replace", "-f", "-", input=configmap("crd", "four")).stdout == (
+        "configmap/crd replaced\n"
+    )
+    assert _data(kubectl, "crd") == {"key": "four"}
+    deleted = kubectl("delete", "-f", "-", input=configmap("crd"))
+    assert deleted.stdout == 'configmap "crd" deleted\n'
+    assert kubectl("get", "cm", "crd", check=False).returncode == 1
+
+
+def test_diff_shows_the_change_and_exits_1(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=configmap("diffed"))
+    same = kubectl("diff", "-f", "-", input=configmap("diffed"), check=False)
+    assert same.returncode == 0, same.stderr
+    changed = kubectl("diff", "-f", "-", input=configmap("diffed", "two"), check=False)
+    assert changed.returncode == 1, changed.stderr
+    assert "-  key: one" in changed.stdout
+    assert "+  key: two" in changed.stdout
+    assert _data(kubectl, "diffed") == {"key": "one"}
+
+
+def test_label_and_annotate(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=pod("labelled"))
+    assert kubectl("label", "pod", "labelled", "team=sre").stdout == "pod/labelled labeled\n"
+    assert kubectl("get", "pods", "-l", "team=sre", "-o", "name").stdout == "pod/labelled\n"
+    refused = kubectl("label", "pod", "labelled", "team=dev", check=False)
+    assert refused.returncode == 1
+    kubectl("label", "pod", "labelled", "team=dev", "--overwrite")
+    kubectl("label", "pod", "labelled", "team-")
+    assert kubectl("get", "pods", "-l", "team", "-o", "name").stdout == ""
+    kubectl("annotate", "pod", "labelled", "owner=me")
+    owner = kubectl("get", "pod", "labelled", "-o", "jsonpath={.metadata.annotations.owner}")
+    assert owner.stdout == "me"
+
+
+def test_patch_strategic_merge_and_json(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=deployment("patched", replicas=1))
+    kubectl(
+        "patch",
+        "deployment",
+        "patched",
+        "-p",
+        '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.26"}]}}}}',
+    )
+    spec = json.loads(kubectl("get", "deploy", "patched", "-o", "json").stdout)["spec"]
+    [container] = spec["template"]["spec"]["containers"]
+    assert container["image"] == "nginx:1.26"
+    assert container["resources"]["requests"]["cpu"] == "10m"
+    kubectl(
+        "patch", "deployment", "patched", "--type=merge", "-p", '{"metadata":{"labels":{"m":"1"}}}'
+    )
+    kubectl(
+        "patch",
+        "deployment",
+        "patched",
+        "--type=json",
+        "-p",
+        '[{"op":"replace","path":"/spec/replicas","value":3}]',
+    )
+    meta = json.loads(kubectl("get", "deploy", "patched", "-o", "json").stdout)
+    assert meta["metadata"]["labels"]["m"] == "1"
+    assert meta["spec"]["replicas"] == 3
+
+
+def test_protobuf_generator_commands_are_told_to_use_files(kubectl: Kubectl) -> None:
+    for args in (
+        ("deployment", "gen", "--image=nginx"),
+        ("configmap", "gen", "--from-literal=a=b"),
+    ):
+        result = kubectl("create", *args, check=False)
+        assert result.returncode == 1
+        assert "kubectl apply -f" in result.stderr
+
+
+def test_run_sends_json_and_creates_the_pod(kubectl: Kubectl) -> None:
+    assert kubectl("run", "ran", "--image=nginx:1.25").stdout == "pod/ran created\n"
+    kubectl("wait", "--for=condition=Ready", "pod/ran", "--timeout=30s")

@@ -1,0 +1,140 @@
+"""All four patch types through the official sync client, with strategic merge keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes import client
+from kubernetes.client import ApiException
+
+from fakes.kube import Cluster
+from tests.integration.kube.manifests import deployment
+
+
+def web(apps: client.AppsV1Api) -> None:
+    body = deployment("web")
+    container = body["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    container["ports"] = [{"containerPort": 80, "name": "http"}]
+    body["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "envoy:1"})
+    body["spec"]["template"]["spec"]["tolerations"] = [{"key": "a", "operator": "Exists"}]
+    apps.create_namespaced_deployment("default", body)
+
+
+def template(apps: client.AppsV1Api) -> Any:
+    return apps.read_namespaced_deployment("web", "default").spec.template.spec
+
+
+def test_strategic_merge_merges_lists_by_their_keys(apps: client.AppsV1Api) -> None:
+    web(apps)
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": "nginx:1.26",
+                            "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}],
+                            "ports": [{"containerPort": 443, "name": "https"}],
+                        }
+                    ],
+                    "tolerations": [{"key": "b", "operator": "Exists"}],
+                }
+            }
+        }
+    }
+    apps.patch_namespaced_deployment("web", "default", patch)
+    spec = template(apps)
+    app = spec.containers[0]
+    assert [c.name for c in spec.containers] == ["app", "sidecar"]
+    assert app.image == "nginx:1.26"
+    assert [(e.name, e.value) for e in app.env] == [("A", "1"), ("B", "3"), ("C", "4")]
+    assert [p.container_port for p in app.ports] == [80, 443]
+    assert [t.key for t in spec.tolerations] == ["b"]
+
+
+def test_strategic_merge_directives_delete_items(apps: client.AppsV1Api) -> None:
+    web(apps)
+    patch = {
+        "spec": {"template": {"spec": {"containers": [{"name": "sidecar", "$patch": "delete"}]}}}
+    }
+    apps.patch_namespaced_deployment("web", "default", patch)
+    assert [c.name for c in template(apps).containers] == ["app"]
+
+
+def test_json_merge_patch_replaces_lists(cluster: Cluster, apps: client.AppsV1Api) -> None:
+    web(apps)
+    containers = [{"name": "only", "image": "busybox"}]
+    cluster.api.patch(
+        "deployments",
+        "web",
+        {"spec": {"template": {"spec": {"containers": containers}}}},
+        "default",
+        patch_type="merge",
+    )
+    assert [c.name for c in template(apps).containers] == ["only"]
+
+
+def test_json_patch_uses_rfc6902_operations(apps: client.AppsV1Api) -> None:
+    web(apps)
+    ops = [
+        {"op": "replace", "path": "/spec/replicas", "value": 4},
+        {"op": "add", "path": "/metadata/labels", "value": {"tier": "fe"}},
+    ]
+    patched = apps.patch_namespaced_deployment("web", "default", ops)
+    assert (patched.spec.replicas, patched.metadata.labels) == (4, {"tier": "fe"})
+    with pytest.raises(ApiException) as err:
+        apps.patch_namespaced_deployment(
+            "web", "default", [{"op": "test", "path": "/spec/replicas", "value": 1}]
+        )
+    assert err.value.status == 422
+
+
+def test_server_side_apply_creates_then_merges_and_records_the_manager(api_client: Any) -> None:
+    core = client.CoreV1Api(api_client)
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cfg"},
+        "data": {"a": "1"},
+    }
+    created = core.patch_namespaced_config_map(
+        "cfg",
+        "default",
+        manifest,
+        field_manager="tester",
+        _content_type="application/apply-patch+yaml",
+    )
+    assert created.data == {"a": "1"}
+    entry = created.metadata.managed_fields[0]
+    assert (entry.manager, entry.operation) == ("tester", "Apply")
+    assert entry.fields_v1 == {"f:data": {"f:a": {}}}
+    manifest["data"] = {"b": "2"}
+    merged = core.patch_namespaced_config_map(
+        "cfg",
+        "default",
+        manifest,
+        field_manager="tester",
+        _content_type="application/apply-patch+yaml",
+    )
+    assert merged.data == {"a": "1", "b": "2"}
+    assert len(merged.metadata.managed_fields) == 1
+
+
+def test_apply_without_field_manager_is_refused(api_client: Any) -> None:
+    core = client.CoreV1Api(api_client)
+    manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}}
+    with pytest.raises(ApiException) as err:
+        core.patch_namespaced_config_map(
+            "cfg", "default", manifest, _content_type="application/apply-patch+yaml"
+        )
+    assert err.value.status == 422
+
+
+def test_patch_with_stale_resource_version_conflicts(apps: client.AppsV1Api) -> None:
+    web(apps)
+    with pytest.raises(ApiException) as err:
+        apps.patch_namespaced_deployment("web", "default", {"metadata": {"resourceVersion": "1"}})
+    assert err.value.status == 409

@@ -1,0 +1,134 @@
+"""Reads through the official sync client: selectors, paging, resourceVersion, discovery."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kubernetes import client
+from kubernetes.client import ApiException
+
+from fakes.kube import Cluster
+from tests.integration.kube.manifests import pod
+
+
+@pytest.fixture
+def labelled(cluster: Cluster, core: client.CoreV1Api) -> None:
+    for i, (app, tier) in enumerate([("web", "fe"), ("web", "be"), ("db", "be"), ("cache", "fe")]):
+        core.create_namespaced_pod("default", pod(f"p{i}", {"app": app, "tier": tier}))
+    cluster.api.patch("pods", "p0", {"spec": {"nodeName": "n1"}}, "default")
+    cluster.api.patch(
+        "pods", "p2", {"status": {"phase": "Running"}}, "default", subresource="status"
+    )
+
+
+def names(pods: client.V1PodList) -> list[str]:
+    return [p.metadata.name for p in pods.items]
+
+
+@pytest.mark.usefixtures("labelled")
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("app=web", ["p0", "p1"]),
+        ("app==web,tier=fe", ["p0"]),
+        ("app!=web", ["p2", "p3"]),
+        ("app in (db,cache)", ["p2", "p3"]),
+        ("tier notin (fe)", ["p1", "p2"]),
+        ("app", ["p0", "p1", "p2", "p3"]),
+        ("!app", []),
+        ("app=web,tier in (be)", ["p1"]),
+    ],
+)
+def test_label_selectors(core: client.CoreV1Api, selector: str, expected: list[str]) -> None:
+    assert names(core.list_namespaced_pod("default", label_selector=selector)) == expected
+
+
+@pytest.mark.usefixtures("labelled")
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("metadata.name=p1", ["p1"]),
+        ("spec.nodeName=n1", ["p0"]),
+        ("spec.nodeName=", ["p1", "p2", "p3"]),
+        ("status.phase=Running", ["p2"]),
+        ("status.phase!=Running", ["p0", "p1", "p3"]),
+        ("metadata.namespace=default,status.phase=Pending", ["p0", "p1", "p3"]),
+    ],
+)
+def test_field_selectors(core: client.CoreV1Api, selector: str, expected: list[str]) -> None:
+    assert names(core.list_pod_for_all_namespaces(field_selector=selector)) == expected
+
+
+def test_unsupported_field_selector_is_400(core: client.CoreV1Api) -> None:
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_pod("default", field_selector="spec.foo=bar")
+    assert err.value.status == 400
+    assert json.loads(err.value.body)["message"] == "field label not supported: spec.foo"
+
+
+def test_event_field_selectors_on_involved_object(core: client.CoreV1Api) -> None:
+    for i, target in enumerate(["web", "db"]):
+        core.create_namespaced_event(
+            "default",
+            {
+                "metadata": {"name": f"e{i}"},
+                "involvedObject": {"kind": "Pod", "name": target, "namespace": "default"},
+                "reason": "Scheduled",
+                "type": "Normal",
+            },
+        )
+    found = core.list_namespaced_event(
+        "default", field_selector="involvedObject.name=db,involvedObject.kind=Pod"
+    )
+    assert [e.metadata.name for e in found.items] == ["e1"]
+
+
+def test_limit_and_continue_page_through_everything(core: client.CoreV1Api) -> None:
+    for i in range(7):
+        core.create_namespaced_pod("default", pod(f"p{i}"))
+    seen: list[str] = []
+    token = None
+    pages = 0
+    while True:
+        page = core.list_namespaced_pod("default", limit=3, _continue=token)
+        seen += names(page)
+        pages += 1
+        token = page.metadata._continue
+        if not token:
+            break
+        assert page.metadata.remaining_item_count == 7 - len(seen)
+    assert seen == [f"p{i}" for i in range(7)]
+    assert pages == 3
+
+
+def test_get_with_future_resource_version_is_504(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", pod("p"))
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_pod("default", resource_version="999999")
+    assert err.value.status == 504
+
+
+def test_list_items_keep_stored_order_and_resource_version(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", pod("b"))
+    core.create_namespaced_pod("default", pod("a"))
+    listed = core.list_namespaced_pod("default")
+    assert names(listed) == ["a", "b"]
+    assert int(listed.metadata.resource_version) >= max(
+        int(p.metadata.resource_version) for p in listed.items
+    )
+
+
+def test_discovery_is_driven_by_the_kind_table(api_client: object) -> None:
+    groups = {g.name for g in client.ApisApi(api_client).get_api_versions().groups}
+    assert {"apps", "batch", "policy", "autoscaling", "coordination.k8s.io"} <= groups
+    core_resources = client.CoreV1Api(api_client).get_api_resources()
+    by_name = {r.name: r for r in core_resources.resources}
+    assert by_name["pods"].short_names == ["po"]
+    assert by_name["pods/eviction"].group == "policy"
+    assert by_name["nodes"].namespaced is False
+    scale = {r.name: r for r in client.AppsV1Api(api_client).get_api_resources().resources}[
+        "deployments/scale"
+    ]
+    assert (scale.group, scale.version, scale.kind) == ("autoscaling", "v1", "Scale")
+    assert client.VersionApi(api_client).get_code().major == "1"
