@@ -49,24 +49,17 @@ def reason_phrase(status: int) -> str:
     return _REASONS.get(status, "Unknown")
 
 
-class Headers(dict[str, str]):
-    """Response headers with case-insensitive lookups, like urllib3's, at dict speed."""
+def lowercase_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Header names lowercased, as HTTP/2 and aiohttp deliver them.
 
-    def __init__(self, source: dict[str, str]) -> None:
-        super().__init__(source)
-        self._lower = {k.lower(): v for k, v in source.items()}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._lower.get(key.lower(), default)
-
-    def __getitem__(self, key: str) -> str:
-        return self._lower[key.lower()]
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._lower
+    The generated client looks up ``headers.get("content-type")`` and scans for
+    ``retry-after`` case-insensitively, so a plain dict with lowercase names is all
+    it needs -- and, unlike ``HTTPHeaderDict``, costs nothing to build or validate.
+    """
+    return {k.lower(): v for k, v in headers.items()}
 
 
-_SHARED_JSON_HEADERS = Headers(JSON_HEADERS)
+_SHARED_JSON_HEADERS = lowercase_headers(JSON_HEADERS)
 
 
 class RouterResponse:
@@ -77,7 +70,9 @@ class RouterResponse:
         self.status = response.status
         self.reason = reason_phrase(response.status)
         headers = response.headers
-        self.headers = _SHARED_JSON_HEADERS if headers is JSON_HEADERS else Headers(headers)
+        self.headers = (
+            _SHARED_JSON_HEADERS if headers is JSON_HEADERS else lowercase_headers(headers)
+        )
         self._consumed = False
 
     @property
@@ -100,7 +95,7 @@ class RouterResponse:
             return
         yield from self._response.watch_lines_sync()
 
-    def getheaders(self) -> Headers:
+    def getheaders(self) -> dict[str, str]:
         return self.headers
 
     def getheader(self, name: str, default: str | None = None) -> str | None:
