@@ -21,8 +21,9 @@ from typing import Any, TypeVar
 import cel
 import looptime
 import pytest
-from hypothesis import given
+from hypothesis import given, note
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 from engine import (
     Engine,
@@ -145,7 +146,19 @@ def execute(
         )
         return Trace(runs, tuple(events), peak)
 
-    return run_virtually(main)
+    trace = run_virtually(main)
+    if currently_in_test_context():
+        # Printed only for the failing example: what happened, in order, at which time.
+        note(timeline(trace.events))
+    return trace
+
+
+def timeline(events: Iterable[Event]) -> str:
+    lines = ["events (loop time, execution, kind, step, status, attempt):"]
+    for e in events:
+        step = f" {e.step_id}" if e.step_id else ""
+        lines.append(f"  {e.time:9.3f} {e.execution_id} {e.kind}{step} {e.status} #{e.attempt}")
+    return "\n".join(lines)
 
 
 def execute_one(template: WorkflowTemplate, inputs: Mapping[str, Any], **kwargs: Any) -> Run:
@@ -612,7 +625,7 @@ class TestDeterminism:
 def test_virtual_time_is_used() -> None:
     """A workflow with minutes of sleep finishes at once in wall time, at that loop time."""
     template = WorkflowTemplate(
-        name="long", steps=[StepSpec(id="a", action="sleep", params={"seconds": 600})]
+        name="long", steps=(StepSpec(id="a", action="sleep", params={"seconds": 600}),)
     )
 
     run = execute_one(template, {})
