@@ -199,7 +199,10 @@ def _migrate(conn: sqlite3.Connection, path: str, migrations: tuple[Migration, .
                     conn.execute("ROLLBACK")
                 raise
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot open the store {path}: {exc}; {CORRUPT_HINT}") from exc
+        code = getattr(exc, "sqlite_errorname", "")
+        if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            raise StoreError(f"cannot open the store {path}: {exc}; {CORRUPT_HINT}") from exc
+        raise write_error(path, "creating or upgrading the schema", exc) from exc
 
 
 def write_error(path: str, what: str, exc: sqlite3.Error, *, lost: str = "") -> StoreError:

@@ -313,19 +313,23 @@ class SqliteStore:
     def _defer(self) -> bool:
         """Join (or open) this loop iteration's batch; False when the caller must commit now.
 
-        Only the loop that opened the batch may join it: a write from another thread
-        commits at once, taking the batch with it.
+        Only the loop that opened the batch may join it. A write from another thread
+        commits the batch first (its writes came earlier), then its own.
         """
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            return False
+            loop = None
         tick = self._tick
-        if tick is None:
-            self._tick = tick = loop.create_future()
-            loop.call_soon(self._end_tick, tick)
-            return True
-        return tick.get_loop() is loop
+        if loop is not None:
+            if tick is None:
+                self._tick = tick = loop.create_future()
+                loop.call_soon(self._end_tick, tick)
+                return True
+            if tick.get_loop() is loop:
+                return True
+        self._flush_locked()
+        return False
 
     def _end_tick(self, tick: asyncio.Future[None]) -> None:
         with self._lock:
