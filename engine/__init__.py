@@ -24,8 +24,9 @@ from engine.errors import (
 )
 from engine.events import Event, EventBus, EventKind
 from engine.records import AttemptRecord, ExecutionRecord, ExecutionState, StepRecord
+from engine.sqlite_store import SqliteStore
 from engine.status import ExecutionStatus, StepStatus
-from engine.storage import ExecutionRepository, StateStorage
+from engine.storage import ExecutionRepository, StateStorage, StoreError
 from engine.template import (
     CompensationSpec,
     FailurePolicy,
@@ -60,11 +61,13 @@ __all__ = [
     "PermanentError",
     "Problem",
     "RetryPolicy",
+    "SqliteStore",
     "StateStorage",
     "StepRecord",
     "StepSpec",
     "StepStatus",
     "StepTimeoutError",
+    "StoreError",
     "TemplateError",
     "TransientError",
     "TriggerRule",
