@@ -32,8 +32,9 @@ from engine.errors import (
 from engine.events import Event, EventBus, EventKind
 from engine.metrics import EngineMetrics
 from engine.records import AttemptRecord, ExecutionRecord, ExecutionState, StepRecord
+from engine.sqlite_store import SqliteStore
 from engine.status import ExecutionStatus, StepStatus
-from engine.storage import ExecutionRepository, StateStorage
+from engine.storage import ExecutionRepository, StateStorage, StoreError
 from engine.template import (
     CompensationSpec,
     FailurePolicy,
@@ -74,11 +75,13 @@ __all__ = [
     "PermanentError",
     "Problem",
     "RetryPolicy",
+    "SqliteStore",
     "StateStorage",
     "StepRecord",
     "StepSpec",
     "StepStatus",
     "StepTimeoutError",
+    "StoreError",
     "TemplateError",
     "TransientError",
     "TriggerRule",

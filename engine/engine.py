@@ -30,6 +30,7 @@ Cancelled, and the execution ends Failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import random
@@ -562,7 +563,11 @@ class Engine:
             state.reason = self._stop_reason(run)
         else:
             state.status = _RUNNING
-            self._save_step(run.execution_id, state.record())
+            try:
+                self._save_step(run.execution_id, state.record())
+            except Exception as exc:  # never act on a transition the store did not take
+                self._abort(run, index, exc)
+                return
             if self.events.active:
                 self.emit_step(run, EventKind.STEP_STARTED, state)
             params = step.params.constant
@@ -642,7 +647,11 @@ class Engine:
         if state.finished_at is None:
             state.finished_at = clock()
         started_at = state.started_at  # set above; the whole step, backoffs included
-        self._save_step(run.execution_id, state.record())
+        try:
+            self._save_step(run.execution_id, state.record())
+        except Exception as exc:
+            self._abort(run, index, exc)
+            return
         if self.events.active:
             self.emit_step(
                 run,
@@ -653,16 +662,55 @@ class Engine:
         del run.tasks[index]
         run.running -= 1
         self._running -= 1
-        worklist: list[int] = []
-        self._settled(run, index, worklist)
-        if worklist:
-            self._resolve_all(run, worklist)
-        elif run.ready and not run.in_heap and run.dispatchable:
-            self._enqueue(run)
+        try:
+            worklist: list[int] = []
+            self._settled(run, index, worklist)
+            if worklist:
+                self._resolve_all(run, worklist)
+            elif run.ready and not run.in_heap and run.dispatchable:
+                self._enqueue(run)
+            if self._heap:
+                self._pump()
+            if run.running == 0:
+                self._maybe_finish(run)
+        except Exception as exc:  # a failed write while settling: same as above
+            self._abort(run, None, exc)
+
+    def _abort(self, run: RunState, index: int | None, error: Exception) -> None:
+        """Stop an execution whose state could not be written, and fail it visibly.
+
+        Running on without a record would break the promise that every transition is
+        committed before the engine acts on it, so the execution stops: its other steps
+        are cancelled, its slots freed, and ``wait()`` raises the error. The final
+        status is written if the store takes it (best effort: it just failed).
+        """
+        if index is not None:
+            del run.tasks[index]
+            run.running -= 1
+            self._running -= 1
+        if run.store_error is None:
+            run.store_error = error
+            run.error = f"the execution's state could not be written: {error}"
+            run.stopping = True
+            for i, task in run.tasks.items():
+                if run.state(i).status is StepStatus.RUNNING:
+                    task.cancel(run.error)
+        if run.running or run.execution_id not in self._runs:
+            return
+        del self._runs[run.execution_id]
+        if run.deadline_handle is not None:
+            run.deadline_handle.cancel()
+        run.status = ExecutionStatus.FAILED
+        run.finished_at = run.clock()
+        with contextlib.suppress(Exception):
+            self.state.save(run.execution_id, run.record(), ())
+            self.repository.store(run.record())
+        self._emit_execution(run, EventKind.EXECUTION_FINISHED)
+        if not run.done.done():
+            run.done.set_exception(error)
+            run.done.exception()  # retrieved here; wait() raises it again
         if self._heap:
             self._pump()
-        if run.running == 0:
-            self._maybe_finish(run)
 
     def _post_conditions_hold(self, run: RunState, step: CompiledStep, state: StepState) -> bool:
         """Check the step's post-conditions; False (step now Failed) if a critical one broke."""
@@ -869,6 +917,8 @@ class Engine:
             )
 
     def _outcome(self, run: RunState) -> ExecutionStatus:
+        if run.store_error is not None:
+            return ExecutionStatus.FAILED
         if run.cancel_requested:
             return ExecutionStatus.CANCELLED
         if run.timed_out:

@@ -126,6 +126,7 @@ class RunState:
         "status",
         "steps",
         "stopping",
+        "store_error",
         "tasks",
         "timed_out",
         "unfinished",
@@ -159,6 +160,7 @@ class RunState:
         self.rollback_task: asyncio.Task[None] | None = None
         self.compensate_on_cancel = False
         self.resume_rollback = False
+        self.store_error: Exception | None = None
         self.execution_id = execution_id
         self.compiled = compiled
         self.inputs = inputs

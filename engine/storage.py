@@ -3,6 +3,10 @@
 Both are synchronous on purpose: the engine commits a transition *before* it acts on it,
 so a write sits on the dispatch path, and the stores it targets (memory, SQLite) are
 local. Implementations must be safe to call from several threads.
+
+A write that cannot be made durable raises :class:`StoreError` from the call that asked
+for it, never later and never silently: the engine must not go on running an execution
+whose state it could not record.
 """
 
 from __future__ import annotations
@@ -12,6 +16,15 @@ from typing import Protocol, runtime_checkable
 
 from engine.records import ExecutionRecord, ExecutionState, StepRecord
 from engine.status import ExecutionStatus
+
+
+class StoreError(RuntimeError):
+    """A store cannot be opened, read or written; the message names the file and the fix.
+
+    Raised for a corrupt or truncated file, a schema newer than the code, and a write
+    that could not be committed (disk full, read-only file, locked database). A failed
+    write stored nothing; everything committed before it is intact.
+    """
 
 
 @runtime_checkable

@@ -73,10 +73,15 @@ class InMemoryStateStorage:
             copy._steps = {k: dict(v) for k, v in self._steps.items()}
         return copy
 
-    def execution_ids(self) -> list[str]:
-        """Every stored execution id, in insertion order."""
+    def execution_ids(
+        self, status: ExecutionStatus | Iterable[ExecutionStatus] | None = None
+    ) -> list[str]:
+        """Ids of stored executions, oldest first; only those in ``status`` if given."""
+        wanted = _wanted(status)
         with self._lock:
-            return list(self._executions)
+            records = list(self._executions.values())
+        records.sort(key=lambda r: (r.created_at, r.execution_id))
+        return [r.execution_id for r in records if wanted is None or r.status in wanted]
 
 
 class InMemoryExecutionRepository:
@@ -130,13 +135,7 @@ class InMemoryExecutionRepository:
         """Records matching every filter, oldest first; ``limit`` keeps the first ones."""
         if limit is not None and limit < 0:
             raise ValueError(f"limit must not be negative, got {limit}")
-        wanted: frozenset[ExecutionStatus] | None
-        if status is None:
-            wanted = None
-        elif isinstance(status, ExecutionStatus):
-            wanted = frozenset({status})
-        else:
-            wanted = frozenset(status)
+        wanted = _wanted(status)
         with self._lock:
             records = list(self._records.values())
         out = [
@@ -149,3 +148,13 @@ class InMemoryExecutionRepository:
         ]
         out.sort(key=lambda r: (r.created_at, r.execution_id))
         return out if limit is None else out[:limit]
+
+
+def _wanted(
+    status: ExecutionStatus | Iterable[ExecutionStatus] | None,
+) -> frozenset[ExecutionStatus] | None:
+    if status is None:
+        return None
+    if isinstance(status, ExecutionStatus):
+        return frozenset({status})
+    return frozenset(status)

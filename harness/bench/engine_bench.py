@@ -3,9 +3,11 @@
 Both sides run the same DAG: ``layers`` layers of no-op steps, each step depending on
 two steps of the layer before. The floor is plain asyncio, one Task per node awaiting
 its dependencies' Tasks: the least any asyncio DAG runner can do. The engine runs the
-same shape through its real dispatch path, with in-memory stores receiving every state
-transition. Runs alternate (engine, floor, engine, ...) so drift on a shared machine
-hits both sides alike. ``ratio`` compares the fastest run of each side in CPU time of
+same shape through its real dispatch path, with stores receiving every state
+transition: the in-memory fakes, or with ``store="sqlite"`` a fresh SQLite file per run in
+a temporary directory (``commit`` picks its commit policy, see
+:mod:`engine.sqlite_store`). Runs alternate (engine, floor, engine, ...) so drift on a
+shared machine hits both sides alike. ``ratio`` compares the fastest run of each side in CPU time of
 the benchmark thread (robust to other processes on the machine); ``wall_ratio`` is the
 same in wall time, and the two agree on an idle machine.
 """
@@ -14,14 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import tempfile
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
 
 from engine import Engine, ExecutionStatus, StepSpec, WorkflowTemplate
 from engine.compiled import CompiledWorkflow
+from engine.sqlite_store import CommitPolicy, SqliteStore
 from fakes.stores import InMemoryExecutionRepository, InMemoryStateStorage
+
+StoreKind = Literal["memory", "sqlite"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class EngineBenchResult:
     compare_steps: int | None = None
     compare_engine_us_per_step: float | None = None
     scale_ratio: float | None = None
+    store: str = "memory"
 
     def as_dict(self) -> dict[str, float | int | None]:
         """The result as a JSON-ready dict."""
@@ -88,10 +98,33 @@ def _new_engine() -> Engine:
     return Engine(state_storage=InMemoryStateStorage(), repository=InMemoryExecutionRepository())
 
 
-async def _engine_run(compiled: CompiledWorkflow) -> None:
-    engine = _new_engine()
-    engine.register(compiled)
-    result = await engine.run(compiled)
+@dataclass(frozen=True)
+class _Stores:
+    """Where the engine under measurement writes: memory, or a new SQLite file per run."""
+
+    kind: StoreKind = "memory"
+    commit: CommitPolicy = "save"
+    directory: Path | None = None
+
+    @asynccontextmanager
+    async def engine(self) -> AsyncIterator[Engine]:
+        if self.kind == "memory":
+            yield _new_engine()
+            return
+        assert self.directory is not None
+        path = Path(tempfile.mktemp(suffix=".db", dir=self.directory))
+        try:
+            with SqliteStore(path, commit=self.commit) as store:
+                yield Engine(state_storage=store, repository=store)
+        finally:
+            for leftover in path.parent.glob(path.name + "*"):
+                leftover.unlink()
+
+
+async def _engine_run(compiled: CompiledWorkflow, stores: _Stores) -> None:
+    async with stores.engine() as engine:
+        engine.register(compiled)
+        result = await engine.run(compiled)
     if result.status is not ExecutionStatus.SUCCEEDED:
         raise RuntimeError(f"benchmark workflow ended {result.status}: {result.execution.error}")
 
@@ -116,7 +149,9 @@ class _Sides:
     floor_wall: float
 
 
-def _per_step(compiled: CompiledWorkflow, steps: int, layers: int, repeats: int) -> _Sides:
+def _per_step(
+    compiled: CompiledWorkflow, steps: int, layers: int, repeats: int, stores: _Stores
+) -> _Sides:
     """µs per step of each side: the fastest of ``repeats`` alternating runs.
 
     The fastest run, because on a shared machine slower runs measure the neighbours, not
@@ -124,7 +159,7 @@ def _per_step(compiled: CompiledWorkflow, steps: int, layers: int, repeats: int)
     """
     engine_runs, floor_runs = [], []
     for _ in range(repeats):
-        engine_runs.append(_timed(lambda: _engine_run(compiled)))
+        engine_runs.append(_timed(lambda: _engine_run(compiled, stores)))
         floor_runs.append(_timed(lambda: _floor(steps, layers)))
     scale = 1e6 / steps
     return _Sides(
@@ -135,13 +170,13 @@ def _per_step(compiled: CompiledWorkflow, steps: int, layers: int, repeats: int)
     )
 
 
-def _peak_kib_per_step(compiled: CompiledWorkflow, steps: int) -> float:
+def _peak_kib_per_step(compiled: CompiledWorkflow, steps: int, stores: _Stores) -> float:
     gc.collect()
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         base, _ = tracemalloc.get_traced_memory()
-        asyncio.run(_engine_run(compiled))
+        asyncio.run(_engine_run(compiled, stores))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -149,23 +184,43 @@ def _peak_kib_per_step(compiled: CompiledWorkflow, steps: int) -> float:
 
 
 def run_engine_bench(
-    steps: int = 10_000, *, layers: int = 10, repeats: int = 5, compare_steps: int | None = 1_000
+    steps: int = 10_000,
+    *,
+    layers: int = 10,
+    repeats: int = 5,
+    compare_steps: int | None = 1_000,
+    store: StoreKind = "memory",
+    commit: CommitPolicy = "save",
 ) -> EngineBenchResult:
-    """Measure the engine and the floor at ``steps`` (and per-step scaling vs ``compare_steps``)."""
+    """Measure the engine and the floor at ``steps`` (and per-step scaling vs ``compare_steps``).
+
+    ``store`` is where the engine writes; ``commit`` is the SQLite store's commit policy.
+    """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if store not in ("memory", "sqlite"):
+        raise ValueError(f"store must be 'memory' or 'sqlite', got {store!r}")
+    if store == "memory":
+        return _run(steps, layers, repeats, compare_steps, _Stores())
+    with tempfile.TemporaryDirectory(prefix="windtunnel-bench-") as directory:
+        return _run(steps, layers, repeats, compare_steps, _Stores(store, commit, Path(directory)))
+
+
+def _run(
+    steps: int, layers: int, repeats: int, compare_steps: int | None, stores: _Stores
+) -> EngineBenchResult:
     template = layered_template(steps, layers)
     start = time.perf_counter()
     compiled = _new_engine().register(template)
     compile_us = (time.perf_counter() - start) / steps * 1e6
     # One warm-up round so imports and first-call caches are not billed to either side.
-    _per_step(compiled, steps, layers, 1)
-    sides = _per_step(compiled, steps, layers, repeats)
+    _per_step(compiled, steps, layers, 1, stores)
+    sides = _per_step(compiled, steps, layers, repeats, stores)
     engine_us, floor_us = sides.engine_cpu, sides.floor_cpu
     compare_us = scale = None
     if compare_steps:
         small = _new_engine().register(layered_template(compare_steps, layers))
-        compare_us = _per_step(small, compare_steps, layers, max(repeats, 5)).engine_cpu
+        compare_us = _per_step(small, compare_steps, layers, max(repeats, 5), stores).engine_cpu
         scale = engine_us / compare_us
     return EngineBenchResult(
         steps=steps,
@@ -177,9 +232,10 @@ def run_engine_bench(
         wall_engine_us_per_step=round(sides.engine_wall, 2),
         wall_floor_us_per_task=round(sides.floor_wall, 2),
         wall_ratio=round(sides.engine_wall / sides.floor_wall, 3),
-        peak_kib_per_step=round(_peak_kib_per_step(compiled, steps), 3),
+        peak_kib_per_step=round(_peak_kib_per_step(compiled, steps, stores), 3),
         compile_us_per_step=round(compile_us, 2),
         compare_steps=compare_steps or None,
         compare_engine_us_per_step=None if compare_us is None else round(compare_us, 2),
         scale_ratio=None if scale is None else round(scale, 3),
+        store=stores.kind if stores.kind == "memory" else f"{stores.kind}:{stores.commit}",
     )

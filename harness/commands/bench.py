@@ -26,21 +26,45 @@ def engine(
         min=0,
         help="Smaller DAG for the per-step scaling ratio (0: skip).",
     ),
+    store: str = typer.Option(
+        "memory",
+        "--store",
+        help="Stores the engine writes to: memory, or sqlite (a new file per run, in a temp dir).",
+    ),
+    commit: str = typer.Option(
+        "save",
+        "--commit",
+        help="SQLite commit policy: save (one commit per write) or tick (one per loop tick).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="End with one JSON line of the results."),
 ) -> None:
     """Engine µs/step on a 10-layer no-op DAG against the plain-asyncio floor."""
     from harness.bench.engine_bench import run_engine_bench
 
+    if store not in ("memory", "sqlite"):
+        raise typer.BadParameter(f"--store must be memory or sqlite, got {store!r}")
+    if commit not in ("save", "tick"):
+        raise typer.BadParameter(f"--commit must be save or tick, got {commit!r}")
     try:
-        result = run_engine_bench(steps, repeats=repeats, compare_steps=compare_steps or None)
+        result = run_engine_bench(
+            steps,
+            repeats=repeats,
+            compare_steps=compare_steps or None,
+            store=store,  # type: ignore[arg-type]
+            commit=commit,  # type: ignore[arg-type]
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    table = Table(title=f"engine vs asyncio floor, {result.steps:,} steps, {result.layers} layers")
+    table = Table(
+        title=f"engine ({result.store} stores) vs asyncio floor, {result.steps:,} steps, "
+        f"{result.layers} layers"
+    )
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_row("engine µs/step (CPU)", f"{result.engine_us_per_step:.2f}")
     table.add_row("floor µs/task, plain asyncio (CPU)", f"{result.floor_us_per_task:.2f}")
-    table.add_row("ratio (target ≤ 2.0)", f"{result.ratio:.3f}")
+    target = "2.0" if result.store == "memory" else "5.0"
+    table.add_row(f"ratio (target ≤ {target})", f"{result.ratio:.3f}")
     table.add_row(
         "wall time: engine / floor µs, ratio",
         f"{result.wall_engine_us_per_step:.2f} / {result.wall_floor_us_per_task:.2f}, "

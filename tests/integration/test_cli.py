@@ -58,3 +58,22 @@ def test_bench_engine_rejects_a_step_count_that_does_not_fill_the_layers() -> No
     result = runner.invoke(app, ["bench", "engine", "--steps", "105", "--repeats", "1"])
     assert result.exit_code != 0
     assert "multiple of layers" in result.output
+
+
+def test_bench_engine_on_sqlite_reports_the_same_keys_as_in_memory() -> None:
+    args = ["bench", "engine", "--steps", "200", "--repeats", "1", "--compare-steps", "100"]
+    memory = runner.invoke(app, [*args, "--json"])
+    sqlite = runner.invoke(app, [*args, "--store", "sqlite", "--commit", "tick", "--json"])
+    assert sqlite.exit_code == 0, sqlite.output
+    assert "engine (sqlite:tick stores)" in sqlite.output
+    mem_figures = json.loads(memory.output.strip().splitlines()[-1])
+    figures = json.loads(sqlite.output.strip().splitlines()[-1])
+    assert set(figures) == set(mem_figures)
+    assert (mem_figures["store"], figures["store"]) == ("memory", "sqlite:tick")
+    assert figures["ratio"] > 0
+
+
+def test_bench_engine_rejects_an_unknown_store() -> None:
+    result = runner.invoke(app, ["bench", "engine", "--store", "postgres", "--repeats", "1"])
+    assert result.exit_code != 0
+    assert "--store must be memory or sqlite" in result.output

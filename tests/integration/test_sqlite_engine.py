@@ -1,0 +1,102 @@
+"""The real engine on the SQLite store, in virtual time: what it records survives reopening."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import Engine, ExecutionStatus, StepStatus, WorkflowTemplate
+from engine.sqlite_store import SqliteStore
+from engine.storage import StoreError
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.looptime]
+
+
+def _workflow() -> WorkflowTemplate:
+    steps: list[dict[str, Any]] = [
+        {"id": "check", "action": "noop", "params": {"replicas": 3, "name": "web"}},
+        {
+            "id": "flaky",
+            "action": "fail_with_probability",
+            "params": {"probability": 1},
+            "retry": {"max_attempts": 3, "delay": 30},
+            "depends_on": ["check"],
+            "allow_failure": True,
+        },
+        {"id": "wait", "action": "sleep", "params": {"seconds": 300}, "depends_on": ["check"]},
+        {"id": "after", "action": "noop", "depends_on": ["flaky"]},
+        {
+            "id": "report",
+            "action": "noop",
+            "params": {"seen": "${{ steps.check.outputs.replicas }}"},
+            "depends_on": ["wait"],
+        },
+    ]
+    return WorkflowTemplate.model_validate(
+        {"name": "remediate", "steps": steps, "failure_policy": "continue"}
+    )
+
+
+@pytest.mark.parametrize("commit", ["save", "tick"])
+async def test_a_run_reloads_identically_from_the_reopened_file(
+    tmp_path: Path, commit: str
+) -> None:
+    path = tmp_path / "engine.db"
+    with SqliteStore(path, commit=commit) as store:  # type: ignore[arg-type]
+        engine = Engine(state_storage=store, repository=store, seed=3)
+        result = await engine.run(_workflow(), {})
+        others = [await engine.run(_workflow(), {}) for _ in range(2)]
+        await engine.aclose()
+    assert result.status is ExecutionStatus.SUCCEEDED  # flaky is allowed to fail
+    assert result.statuses() == {
+        "check": StepStatus.SUCCEEDED,
+        "flaky": StepStatus.FAILED,
+        "wait": StepStatus.SUCCEEDED,
+        "after": StepStatus.SKIPPED,
+        "report": StepStatus.SUCCEEDED,
+    }
+    assert len(result.step("flaky").attempts) == 3
+    assert result.step("wait").finished_at - result.step("wait").started_at == pytest.approx(300)  # type: ignore[operator]
+
+    with SqliteStore(path) as reopened:
+        reloaded = reopened.load(result.execution.execution_id)
+        assert reloaded == result
+        assert reopened.get(result.execution.execution_id) == result.execution
+        history = reopened.list(workflow="remediate")
+        assert [r.execution_id for r in history] == [
+            r.execution.execution_id for r in [result, *others]
+        ]
+        assert reopened.execution_ids([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]) == []
+
+
+async def test_a_store_that_cannot_write_fails_the_submission_visibly(tmp_path: Path) -> None:
+    path = tmp_path / "engine.db"
+    with SqliteStore(path, max_bytes=64 * 1024) as store:
+        engine = Engine(state_storage=store, repository=store)
+        with pytest.raises(StoreError, match="full"):
+            await engine.submit(_workflow(), {"pad": "x"}, execution_id="x" * 200_000)
+        assert store.list() == []
+        await engine.aclose()
+
+
+async def test_a_write_that_fails_mid_run_fails_the_execution_visibly(tmp_path: Path) -> None:
+    path = tmp_path / "engine.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        with SqliteStore(path, busy_timeout=0.05) as store:
+            engine = Engine(state_storage=store, repository=store)
+            execution_id = await engine.submit(_workflow(), {})
+            other.execute("BEGIN EXCLUSIVE")  # the first step's Running write cannot commit
+            try:
+                with pytest.raises(StoreError, match="write lock"):
+                    async with asyncio.timeout(3600):
+                        await engine.wait(execution_id)
+            finally:
+                other.execute("ROLLBACK")
+            assert engine.active_executions() == []
+    finally:
+        other.close()
