@@ -36,7 +36,7 @@ import itertools
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from engine.actions import ActionContext, ActionFn, ActionRegistry
@@ -99,6 +99,10 @@ class Engine:
         self.actions = actions if actions is not None else default_registry()
         self.state = state_storage
         self._save_step = state_storage.save_step  # bound once: called twice per step
+        # Stores that commit in batches expose ``committed()``: awaited before acting.
+        self._committed: Callable[[], Awaitable[None]] | None = getattr(
+            state_storage, "committed", None
+        )
         self.repository = repository
         self.dead_letters: DeadLetterStore = (
             dead_letters if dead_letters is not None else DeadLetterQueue()
@@ -130,10 +134,15 @@ class Engine:
         Unix time measured now, so timestamps survive a restart and mean something to
         a person. Tests keep the bare loop clock.
         """
+        loop_time: Callable[[], float] = loop.time
+        if type(loop).time is asyncio.BaseEventLoop.time:
+            # The stock loop's time() is a Python-level wrapper of time.monotonic(); read
+            # the same clock directly (two calls per step). Loops that bend time, such as
+            # looptime's, override time() and keep their own.
+            loop_time = time.monotonic
         if not self.wall_clock:
-            return loop.time
-        offset = time.time() - loop.time()
-        loop_time = loop.time
+            return loop_time
+        offset = time.time() - loop_time()
         return lambda: loop_time() + offset
 
     # ------------------------------------------------------------------ templates
@@ -239,6 +248,8 @@ class Engine:
         self._runs[execution_id] = run
         self._emit_execution(run, EventKind.EXECUTION_SUBMITTED)
         self._start(run, loop)
+        if self._committed is not None:
+            await self._committed()  # the id is handed out only once it is durable
         return execution_id
 
     async def recover(self) -> list[str]:
@@ -437,7 +448,10 @@ class Engine:
                     and run.running < run.max_running
                     and not (run.paused or run.stopping)
                 ):
-                    self._dispatch(run, index)
+                    # _dispatch, inlined: this is the path of nearly every step.
+                    run.running += 1
+                    self._running += 1
+                    run.tasks[index] = run.loop.create_task(self._execute(run, index))
                 else:
                     run.ready.append(index)
                 continue
@@ -506,16 +520,18 @@ class Engine:
         run.unfinished -= 1
         state: StepState = run.steps[index]  # type: ignore[assignment]  # settled: it exists
         step = run.compiled.steps[index]
-        if state.status.failed and not step.spec.allow_failure:
-            run.failures += 1
-            if run.compiled.template.failure_policy is FailurePolicy.FAIL_FAST and not run.stopping:
-                run.stopping = True
-                run.error = f"step '{state.step_id}' {state.status}: {state.error or state.reason}"
-        waiting = run.waiting
-        if state.status is not StepStatus.SUCCEEDED:
+        status = state.status
+        if status is not _SUCCEEDED:
+            if status.failed and not step.spec.allow_failure:
+                run.failures += 1
+                policy = run.compiled.template.failure_policy
+                if policy is FailurePolicy.FAIL_FAST and not run.stopping:
+                    run.stopping = True
+                    run.error = f"step '{state.step_id}' {status}: {state.error or state.reason}"
             unsucceeded = run.unsucceeded
             for dependent in step.dependents:
                 unsucceeded[dependent] += 1
+        waiting = run.waiting
         for dependent in step.dependents:
             left = waiting[dependent] - 1
             waiting[dependent] = left
@@ -565,6 +581,10 @@ class Engine:
             state.status = _RUNNING
             try:
                 self._save_step(run.execution_id, state.record())
+                if self._committed is not None:
+                    # A store that batches a loop tick's writes commits them here, once
+                    # for every step started in this tick, before any of them acts.
+                    await self._committed()
             except Exception as exc:  # never act on a transition the store did not take
                 self._abort(run, index, exc)
                 return
