@@ -413,9 +413,13 @@ class Engine:
         self._arm_deadline(run)
         self._save_execution(run)
         self._emit_execution(run, EventKind.EXECUTION_STARTED)
-        self._resolve_all(run, list(run.compiled.roots))
-        self._pump()
-        self._maybe_finish(run)
+        try:
+            self._resolve_all(run, list(run.compiled.roots))
+            self._pump()
+            self._maybe_finish(run)
+        except Exception as exc:  # the store refused a write: the execution cannot go on
+            self._abort(run, None, exc)
+            raise
 
     def _arm_deadline(self, run: RunState) -> None:
         """Schedule the workflow timeout, counted from when the execution started."""
@@ -448,10 +452,7 @@ class Engine:
                     and run.running < run.max_running
                     and not (run.paused or run.stopping)
                 ):
-                    # _dispatch, inlined: this is the path of nearly every step.
-                    run.running += 1
-                    self._running += 1
-                    run.tasks[index] = run.loop.create_task(self._execute(run, index))
+                    self._dispatch(run, index)
                 else:
                     run.ready.append(index)
                 continue
@@ -556,40 +557,41 @@ class Engine:
             self._dispatch(run, run.ready.popleft())
 
     def _dispatch(self, run: RunState, index: int) -> None:
+        """Start step ``index``: record it Running, then create its task.
+
+        The Running record is written here, before the task exists, so that a store
+        which commits a loop tick's writes in one transaction (scheduled at the tick's
+        first write) has committed it before the task's first step, and so before the
+        action does anything.
+        """
+        previous = run.steps[index]
+        state = run.steps[index] = StepState(run.compiled.steps[index].spec.id)
+        if previous is not None:  # rerun after recovery: keep the interrupted attempts
+            state.attempts = previous.attempts
+        state.status = _RUNNING
+        state.started_at = run.clock()
+        self._save_step(run.execution_id, state.record())
         run.running += 1
         self._running += 1
-        run.tasks[index] = run.loop.create_task(self._execute(run, index))
+        run.tasks[index] = run.loop.create_task(self._execute(run, index, state))
+        if self.events.active:
+            self.emit_step(run, EventKind.STEP_STARTED, state)
 
-    async def _execute(self, run: RunState, index: int) -> None:
+    async def _execute(self, run: RunState, index: int, state: StepState) -> None:
         """Run one step to a terminal status, then settle it. One Task per started step.
 
         The attempt loop is inlined (not a nested coroutine) because this is the engine's
         hottest path; the rare branches live in plain helper methods.
         """
         step = run.compiled.steps[index]
-        previous = run.steps[index]
-        state = run.steps[index] = StepState(step.spec.id)
-        if previous is not None:  # rerun after recovery: keep the interrupted attempts
-            state.attempts = previous.attempts
         clock = run.clock
-        state.started_at = started = clock()
+        step_started: float = state.started_at  # type: ignore[assignment]  # set by _dispatch
+        started = step_started  # the current attempt's start
         if run.stopping:
-            # Stopped between dispatch and this task's first step: it never started.
+            # Stopped between dispatch and this task's first step: it never acted.
             state.status = _CANCELLED
             state.reason = self._stop_reason(run)
         else:
-            state.status = _RUNNING
-            try:
-                self._save_step(run.execution_id, state.record())
-                if self._committed is not None:
-                    # A store that batches a loop tick's writes commits them here, once
-                    # for every step started in this tick, before any of them acts.
-                    await self._committed()
-            except Exception as exc:  # never act on a transition the store did not take
-                self._abort(run, index, exc)
-                return
-            if self.events.active:
-                self.emit_step(run, EventKind.STEP_STARTED, state)
             params = step.params.constant
             if params is None or step.action.params_model is not None:
                 params = self._resolve_params(run, step, state, started)
@@ -666,7 +668,6 @@ class Engine:
                     break
         if state.finished_at is None:
             state.finished_at = clock()
-        started_at = state.started_at  # set above; the whole step, backoffs included
         try:
             self._save_step(run.execution_id, state.record())
         except Exception as exc:
@@ -677,7 +678,7 @@ class Engine:
                 run,
                 EventKind.STEP_FINISHED,
                 state,
-                {"duration": state.finished_at - started_at},
+                {"duration": state.finished_at - step_started},  # backoffs included
             )
         del run.tasks[index]
         run.running -= 1
@@ -712,9 +713,7 @@ class Engine:
             run.store_error = error
             run.error = f"the execution's state could not be written: {error}"
             run.stopping = True
-            for i, task in run.tasks.items():
-                if run.state(i).status is StepStatus.RUNNING:
-                    task.cancel(run.error)
+            self._cancel_tasks(run, run.error)
         if run.running or run.execution_id not in self._runs:
             return
         del self._runs[run.execution_id]
@@ -838,13 +837,20 @@ class Engine:
         run.stopping = True
         if run.error is None and not run.cancel_requested:
             run.error = reason
-        # Only tasks that have begun can be cancelled safely: a task cancelled before its
-        # first step never enters _execute, so its bookkeeping would be lost. A task not
-        # started yet sees ``stopping`` on entry and settles itself as Cancelled.
-        for index, task in run.tasks.items():
-            if run.state(index).status is StepStatus.RUNNING:
-                task.cancel(reason)
+        self._cancel_tasks(run, reason)
         self._maybe_finish(run)
+
+    @staticmethod
+    def _cancel_tasks(run: RunState, reason: str) -> None:
+        """Cancel the execution's step tasks, each once it has begun.
+
+        A task cancelled before its first step never enters ``_execute``, so its
+        bookkeeping would be lost. Delivered with ``call_soon``, a cancellation comes
+        after the first step of every task that exists now; those tasks see
+        ``stopping`` and settle themselves, and no new task starts for a stopping run.
+        """
+        for task in run.tasks.values():
+            run.loop.call_soon(task.cancel, reason)
 
     @staticmethod
     def _stop_reason(run: RunState) -> str:
