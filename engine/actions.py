@@ -21,6 +21,8 @@ from engine.expressions import is_templated
 
 Outputs = Mapping[str, Any] | None
 ActionFn = Callable[["ActionContext", Mapping[str, Any]], Awaitable[Outputs]]
+UndoFn = Callable[[Mapping[str, Any]], "tuple[str, Mapping[str, Any]] | None"]
+"""From a step's outputs, the (action, params) that undo it, or None if nothing to undo."""
 
 
 class ActionContext:
@@ -83,6 +85,9 @@ class ActionSpec:
     dry_run: ActionFn | None = None
     """What the action does in a dry run (it must mutate nothing). Without one, a dry
     run only validates the parameters and reports the call it would have made."""
+    undo: UndoFn | None = None
+    """The action's own compensation, used on rollback when a step declares none
+    (e.g. scaling back to the replicas a scale step's outputs say it found)."""
 
     def check_params(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Problems with ``params`` as written in a template, as ``(field, message)``.
@@ -138,11 +143,12 @@ class ActionRegistry:
         idempotent: bool = False,
         description: str = "",
         dry_run: ActionFn | None = None,
+        undo: UndoFn | None = None,
     ) -> ActionSpec:
         """Register ``fn`` under ``name`` and return its spec."""
         if name in self._actions:
             raise ValueError(f"action '{name}' is already registered")
-        spec = ActionSpec(name, fn, params_model, retryable, idempotent, description, dry_run)
+        spec = ActionSpec(name, fn, params_model, retryable, idempotent, description, dry_run, undo)
         self._actions[name] = spec
         return spec
 

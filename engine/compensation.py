@@ -12,9 +12,10 @@ critical post-condition of its step fails.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.actions import ActionContext
+from engine.actions import ActionContext, ActionSpec
 from engine.errors import StepTimeoutError
 from engine.events import EventKind
 from engine.records import AttemptRecord
@@ -30,25 +31,27 @@ async def compensate_step(engine: Engine, run: RunState, index: int) -> bool:
     """Run step ``index``'s compensation, record how it went; True if it succeeded."""
     step = run.compiled.steps[index]
     state = run.state(index)
-    action = step.compensation
-    if action is None or step.compensation_params is None:
-        return True
     clock = run.clock
     started = clock()
-    engine.emit_step(run, EventKind.COMPENSATION_STARTED, state)
-    record: dict[str, Any] = {"action": action.name, "started_at": started}
     try:
-        context = engine.expression_context(run, step, include_self=True)
-        params = step.compensation_params.resolve(context)
-        params = action.parse_params(params)
+        planned = _plan(engine, run, index)
     except Exception as exc:
-        record.update(
-            status=str(StepStatus.FAILED),
-            error=f"{type(exc).__name__}: {exc}",
-            attempts=0,
-            finished_at=clock(),
-        )
+        name = step.compensation.name if step.compensation is not None else "undo"
+        engine.emit_step(run, EventKind.COMPENSATION_STARTED, state)
+        record: dict[str, Any] = {
+            "action": name,
+            "started_at": started,
+            "status": str(StepStatus.FAILED),
+            "error": f"{type(exc).__name__}: {exc}",
+            "attempts": 0,
+            "finished_at": clock(),
+        }
         return _finish(engine, run, state, record)
+    if planned is None:
+        return True
+    action, params = planned
+    engine.emit_step(run, EventKind.COMPENSATION_STARTED, state)
+    record = {"action": action.name, "started_at": started}
     policy = step.retry
     timeout = step.spec.timeout
     attempts: list[AttemptRecord] = []
@@ -100,6 +103,31 @@ async def compensate_step(engine: Engine, run: RunState, index: int) -> bool:
         return _finish(engine, run, state, record)
 
 
+def _plan(engine: Engine, run: RunState, index: int) -> tuple[ActionSpec, Mapping[str, Any]] | None:
+    """The compensation to run for step ``index`` and its parameters, or None.
+
+    The step's declared ``compensation`` comes first; otherwise the action's own
+    ``undo``, which derives the call from the step's outputs.
+    """
+    step = run.compiled.steps[index]
+    state = run.state(index)
+    if step.compensation is not None and step.compensation_params is not None:
+        context = engine.expression_context(run, step, include_self=True)
+        params = step.compensation_params.resolve(context)
+        return step.compensation, step.compensation.parse_params(params)
+    undo = step.action.undo
+    if undo is None:
+        return None
+    planned = undo(dict(state.outputs or {}))
+    if planned is None:
+        return None
+    name, params = planned
+    action = engine.actions.get(name)
+    if action is None:
+        raise LookupError(f"the undo of action '{step.action.name}' names unknown action '{name}'")
+    return action, action.parse_params(params)
+
+
 def _finish(engine: Engine, run: RunState, state: Any, record: dict[str, Any]) -> bool:
     state.compensation = record
     engine.state.save_step(run.execution_id, state.record())
@@ -116,7 +144,7 @@ def compensable(run: RunState) -> list[int]:
         if (
             state is not None
             and state.status is StepStatus.SUCCEEDED
-            and step.compensation is not None
+            and (step.compensation is not None or step.action.undo is not None)
             and state.compensation is None
         ):
             out.append(index)

@@ -187,3 +187,26 @@ async def test_cancel_with_compensation_rolls_back(
     assert result.status is ExecutionStatus.ROLLED_BACK
     assert result.step("b").status is StepStatus.CANCELLED
     assert undo_log == [("a", None)]
+
+
+async def test_an_actions_own_undo_compensates_when_the_step_declares_none(
+    engine: Engine, wf: WF, undo_log: list[tuple[str, Any]]
+) -> None:
+    async def resize(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {"previous": 3, "now": params["to"]}
+
+    engine.actions.register(
+        "resize",
+        resize,
+        undo=lambda outputs: ("undo", {"what": "resize", "previous": outputs["previous"]}),
+    )
+    result = await engine.run(
+        wf(
+            {"id": "grow", "action": "resize", "params": {"to": 8}},
+            {"id": "boom", "depends_on": ["grow"], **FAIL},
+            rollback_on_failure=True,
+        )
+    )
+    assert result.status is ExecutionStatus.ROLLED_BACK
+    assert undo_log == [("resize", 3)]
+    assert result.step("grow").compensation["action"] == "undo"
