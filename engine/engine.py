@@ -41,7 +41,7 @@ from typing import Any
 
 from engine.actions import ActionContext, ActionFn, ActionRegistry
 from engine.builtin_actions import default_registry
-from engine.circuit_breaker import BreakerRegistry, BreakerState, CircuitOpenError, breaker_event
+from engine.circuit_breaker import BreakerRegistry, BreakerState, breaker_event
 from engine.compensation import compensable, compensate_step, roll_back
 from engine.compiled import CompiledStep, CompiledWorkflow
 from engine.dead_letters import DeadLetterQueue, DeadLetterStore
@@ -792,8 +792,10 @@ class Engine:
                 else None
             )
             delay = backoff_delay(policy, attempt, rng)
-            if isinstance(error, CircuitOpenError):
-                delay = max(delay, error.retry_after)  # no point knocking before the cool-down
+            retry_after = getattr(error, "retry_after", None)
+            if isinstance(retry_after, int | float) and retry_after > delay:
+                # The target said when to come back (Retry-After, a breaker's cool-down).
+                delay = float(retry_after)
             state.attempts += (AttemptRecord(attempt, started, now, message, delay),)
             self.state.save_step(run.execution_id, state.record())
             if self.events.active:
