@@ -91,7 +91,8 @@ def test_sigkill_mid_flight_then_recover(tmp_path: Path) -> None:
         after = {r.execution_id: store.load(r.execution_id) for r in store.list()}
     assert set(after) == set(before)
     for execution_id, state in after.items():
-        assert state is not None and state.status.terminal, execution_id
+        assert state is not None, execution_id
+        assert state.status.terminal, execution_id
         previous = before[execution_id]
         assert previous is not None
         for step_id, record in previous.steps.items():
