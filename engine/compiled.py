@@ -47,6 +47,7 @@ class CompiledStep:
     post_conditions: tuple[tuple[Expression, PostCondition], ...] = ()
     compensation: ActionSpec | None = None
     compensation_params: ParamTemplate | None = None
+    resources: ParamTemplate | None = None
 
     @property
     def id(self) -> str:

@@ -40,6 +40,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from engine.actions import ActionContext, ActionFn, ActionRegistry
+from engine.admission import Admission, Demand
 from engine.builtin_actions import default_registry
 from engine.circuit_breaker import BreakerRegistry, BreakerState, breaker_event
 from engine.compensation import compensable, compensate_step, roll_back
@@ -93,6 +94,7 @@ class Engine:
         dead_letters: DeadLetterStore | None = None,
         wall_clock: bool = False,
         breakers: BreakerRegistry | None = None,
+        admission: Admission | None = None,
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
@@ -113,6 +115,11 @@ class Engine:
         self.breakers = breakers
         if breakers is not None:
             breakers.on_change = self._breaker_changed
+        self.admission = admission
+        self._throttled: list[tuple[RunState, int]] = []
+        self._retrying = False
+        if admission is not None:
+            admission.subscribe(self._room_changed)
         self._templates: dict[tuple[str, int], CompiledWorkflow] = {}
         self._latest: dict[str, int] = {}
         self._runs: dict[str, RunState] = {}
@@ -393,6 +400,11 @@ class Engine:
         """Steps ready to run but waiting for a free slot (the ready-queue depth)."""
         return sum(len(run.ready) for _, _, run in self._heap)
 
+    @property
+    def throttled_steps(self) -> int:
+        """Steps waiting for cluster room (resource-aware admission)."""
+        return len(self._throttled)
+
     def active_executions(self) -> list[str]:
         """Ids of executions that are not terminal yet."""
         return list(self._runs)
@@ -414,7 +426,8 @@ class Engine:
         self._save_execution(run)
         self._emit_execution(run, EventKind.EXECUTION_STARTED)
         try:
-            self._resolve_all(run, list(run.compiled.roots))
+            # The worklist is a stack: reversed, the roots start in document order.
+            self._resolve_all(run, list(reversed(run.compiled.roots)))
             self._pump()
             self._maybe_finish(run)
         except Exception as exc:  # the store refused a write: the execution cannot go on
@@ -456,19 +469,23 @@ class Engine:
                 else:
                     run.ready.append(index)
                 continue
-            status, reason, error = outcome
-            state = run.state(index)
-            now = run.clock()
-            state.status = status
-            state.reason = reason
-            state.error = error
-            state.started_at = state.finished_at = now
-            self.state.save_step(run.execution_id, state.record())
-            if self.events.active:
-                self.emit_step(run, EventKind.STEP_FINISHED, state)
+            self._settle_unstarted(run, index, *outcome)
             self._settled(run, index, worklist)
         if run.ready and not run.in_heap and run.dispatchable:
             self._enqueue(run)
+
+    def _settle_unstarted(
+        self, run: RunState, index: int, status: StepStatus, reason: str, error: str | None
+    ) -> None:
+        """Record a terminal status for a step that never started (skipped, refused)."""
+        state = run.state(index)
+        state.status = status
+        state.reason = reason
+        state.error = error
+        state.started_at = state.finished_at = run.clock()
+        self.state.save_step(run.execution_id, state.record())
+        if self.events.active:
+            self.emit_step(run, EventKind.STEP_FINISHED, state)
 
     def _decide(
         self, run: RunState, step: CompiledStep
@@ -533,7 +550,7 @@ class Engine:
             for dependent in step.dependents:
                 unsucceeded[dependent] += 1
         waiting = run.waiting
-        for dependent in step.dependents:
+        for dependent in reversed(step.dependents):  # popped in document order
             left = waiting[dependent] - 1
             waiting[dependent] = left
             if not left:
@@ -564,6 +581,8 @@ class Engine:
         first write) has committed it before the task's first step, and so before the
         action does anything.
         """
+        if run.compiled.steps[index].resources is not None and not self._admit(run, index):
+            return
         previous = run.steps[index]
         state = run.steps[index] = StepState(run.compiled.steps[index].spec.id)
         if previous is not None:  # rerun after recovery: keep the interrupted attempts
@@ -576,6 +595,80 @@ class Engine:
         run.tasks[index] = run.loop.create_task(self._execute(run, index, state))
         if self.events.active:
             self.emit_step(run, EventKind.STEP_STARTED, state)
+
+    def _admit(self, run: RunState, index: int) -> bool:
+        """Reserve the step's declared resources; False if it must not start now.
+
+        A step that does not fit waits in the throttled queue (``on_insufficient:
+        queue``) until room is released or re-measured, or fails at once (``fail``).
+        """
+        if self.admission is None:
+            return True
+        step = run.compiled.steps[index]
+        template = step.resources
+        assert template is not None
+        try:
+            values = template.constant
+            if values is None:
+                values = template.resolve(self.expression_context(run, step))
+            demand = Demand.parse(values)
+        except Exception as exc:
+            self._refuse(run, index, "resources could not be resolved", f"{exc}")
+            return False
+        key = f"{run.execution_id}/{step.id}"
+        reason = self.admission.try_reserve(key, demand)
+        if reason is None:
+            run.reservations[index] = key
+            return True
+        if step.spec.on_insufficient == "fail":
+            self._refuse(run, index, "insufficient resources", f"{demand.describe()}: {reason}")
+            return False
+        self._throttled.append((run, index))
+        if self.events.active:
+            self.events.emit(
+                Event(
+                    EventKind.STEP_THROTTLED,
+                    run.execution_id,
+                    run.clock(),
+                    run.compiled.name,
+                    step_id=step.id,
+                    status=str(StepStatus.PENDING),
+                    data={"reason": reason, "demand": demand.describe()},
+                )
+            )
+        return False
+
+    def _refuse(self, run: RunState, index: int, reason: str, error: str) -> None:
+        """Fail a step that cannot start, and let its dependents and the run move on."""
+        self._settle_unstarted(run, index, StepStatus.FAILED, reason, error)
+        worklist: list[int] = []
+        self._settled(run, index, worklist)
+        if worklist:
+            self._resolve_all(run, worklist)
+        run.loop.call_soon(self._maybe_finish, run)
+
+    def _room_changed(self) -> None:
+        """Capacity may have grown: give throttled steps, best priority first, a new try."""
+        if not self._throttled or self._retrying:
+            return
+        self._retrying = True
+        try:
+            waiting, self._throttled = self._throttled, []
+            waiting.sort(key=lambda item: (-item[0].priority, item[0].seq, item[1]))
+            for run, index in waiting:
+                if run.status.terminal or run.stopping:
+                    continue
+                run.ready.append(index)
+                if not run.in_heap and run.dispatchable:
+                    self._enqueue(run)
+            self._pump()
+        finally:
+            self._retrying = False
+
+    def _release(self, run: RunState, index: int) -> None:
+        key = run.reservations.pop(index, None)
+        if key is not None and self.admission is not None:
+            self.admission.release(key)
 
     async def _execute(self, run: RunState, index: int, state: StepState) -> None:
         """Run one step to a terminal status, then settle it. One Task per started step.
@@ -684,6 +777,8 @@ class Engine:
         run.running -= 1
         self._running -= 1
         try:
+            if run.reservations:
+                self._release(run, index)
             worklist: list[int] = []
             self._settled(run, index, worklist)
             if worklist:
@@ -709,6 +804,7 @@ class Engine:
             del run.tasks[index]
             run.running -= 1
             self._running -= 1
+            self._release(run, index)
         if run.store_error is None:
             run.store_error = error
             run.error = f"the execution's state could not be written: {error}"
@@ -909,6 +1005,8 @@ class Engine:
         self.state.save(run.execution_id, record, ())
         self.repository.store(record)
         del self._runs[run.execution_id]
+        if self._throttled:
+            self._throttled = [item for item in self._throttled if item[0] is not run]
         if status is ExecutionStatus.FAILED:
             self._dead_letter(run)
         self._emit_execution(run, EventKind.EXECUTION_FINISHED)

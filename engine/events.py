@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     STEP_STARTED = "step_started"
     STEP_RETRYING = "step_retrying"
     STEP_FINISHED = "step_finished"
+    STEP_THROTTLED = "step_throttled"
     COMPENSATION_STARTED = "compensation_started"
     COMPENSATION_FINISHED = "compensation_finished"
     BREAKER_STATE_CHANGED = "breaker_state_changed"

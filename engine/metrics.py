@@ -20,6 +20,7 @@ name                                         type       labels
 ``workflow_engine_breaker_state``            gauge      key: 0 closed, 1 half-open, 2 open
 ``workflow_engine_breaker_transitions_total``  counter  key, state (the state entered)
 ``workflow_engine_dead_letters_total``       counter    workflow
+``workflow_engine_steps_throttled_total``    counter    workflow (no room: admission)
 ===========================================  =========  ============================
 
 Steps are counted when their STEP_FINISHED event arrives (skipped steps included); the
@@ -146,6 +147,11 @@ class EngineMetrics:
         self.dead_letters = counter(
             "dead_letters", "Failed executions recorded in the dead-letter queue.", "workflow"
         )
+        self.throttled = counter(
+            "steps_throttled",
+            "Times a step waited because its declared resources did not fit.",
+            "workflow",
+        )
         # Label children by label values: .labels() costs more than the increment itself,
         # and the step events arrive on the engine's hot path.
         self._children: dict[tuple[Any, ...], Any] = {}
@@ -155,6 +161,7 @@ class EngineMetrics:
             EventKind.STEP_RETRYING: self._step_retrying,
             EventKind.BREAKER_STATE_CHANGED: self._breaker_changed,
             EventKind.DEAD_LETTERED: self._dead_lettered,
+            EventKind.STEP_THROTTLED: self._step_throttled,
         }
         self._handlers = handlers
         self.malformed_events = 0
@@ -209,3 +216,6 @@ class EngineMetrics:
 
     def _dead_lettered(self, event: Event) -> None:
         self._child(self.dead_letters, event.workflow).inc()
+
+    def _step_throttled(self, event: Event) -> None:
+        self._child(self.throttled, event.workflow).inc()

@@ -118,6 +118,7 @@ class RunState:
         "priority",
         "ready",
         "replay_of",
+        "reservations",
         "resume_rollback",
         "rollback_task",
         "running",
@@ -161,6 +162,7 @@ class RunState:
         self.compensate_on_cancel = False
         self.resume_rollback = False
         self.store_error: Exception | None = None
+        self.reservations: dict[int, str] = {}
         self.execution_id = execution_id
         self.compiled = compiled
         self.inputs = inputs

@@ -109,6 +109,12 @@ class StepSpec(_Model):
     timeout: Annotated[float, Field(gt=0, le=604_800)] | None = None
     compensation: CompensationSpec | None = None
     post_conditions: tuple[PostCondition, ...] = ()
+    resources: dict[str, Any] | None = None
+    """What the step will need, for resource-aware admission: ``namespace``, per-replica
+    ``cpu`` and ``memory`` quantities, ``replicas`` (default 1) and ``pods`` (default
+    ``replicas``). Values may be ``${{ }}`` templates."""
+    on_insufficient: Literal["queue", "fail"] = "queue"
+    """When the resources do not fit: wait for room, or fail the step at once."""
     allow_failure: bool = False
     description: str = ""
 

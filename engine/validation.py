@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.actions import ActionRegistry, ActionSpec
+from engine.admission import Demand
 from engine.compiled import CompiledStep, CompiledWorkflow
 from engine.errors import Problem, TemplateError
 from engine.expressions import (
@@ -130,7 +131,7 @@ def compile_template(
 
     compiled_steps: list[CompiledStep] = []
     for i, step in enumerate(steps):
-        when, params, refs, post, comp_params = _compile_step_expressions(step, i, out)
+        when, params, refs, post, comp_params, resources = _compile_step_expressions(step, i, out)
         step_refs: frozenset[int] | None = frozenset()
         if order is not None and refs is not None:
             ids: set[int] = set()
@@ -177,6 +178,7 @@ def compile_template(
                 post_conditions=post,
                 compensation=comp_action,
                 compensation_params=comp_params,
+                resources=resources,
             )
         )
         if step.retry is not None and step.retry.delay > step.retry.max_delay:
@@ -277,6 +279,7 @@ def _compile_step_expressions(
     frozenset[str] | None,
     tuple[tuple[Expression, PostCondition], ...],
     ParamTemplate | None,
+    ParamTemplate | None,
 ]:
     """Compile the step's condition, parameters, post-conditions and compensation params.
 
@@ -337,7 +340,40 @@ def _compile_step_expressions(
         else:
             for expr in comp_params.expressions:
                 note(expr, allow_self=True)
-    return when, params, None if dynamic else frozenset(refs), tuple(post), comp_params
+    resources = _compile_resources(step, i, out, note)
+    return when, params, None if dynamic else frozenset(refs), tuple(post), comp_params, resources
+
+
+_RESOURCE_FIELDS = ("namespace", "cpu", "memory", "replicas", "pods")
+
+
+def _compile_resources(
+    step: StepSpec, i: int, out: _Collector, note: Callable[[Expression], None]
+) -> ParamTemplate | None:
+    """Compile a step's ``resources`` and check what is known before it runs."""
+    if step.resources is None:
+        return None
+    path = ("steps", i, "resources")
+    for name in sorted(set(step.resources) - set(_RESOURCE_FIELDS)):
+        out.add(
+            f"unknown resource field; use {', '.join(_RESOURCE_FIELDS)}",
+            (*path, name),
+            step=step.id,
+            field=f"resources.{name}",
+        )
+    try:
+        compiled = compile_params(step.resources)
+    except ExpressionError as exc:
+        out.add(str(exc), path, step=step.id, field="resources")
+        return None
+    for expr in compiled.expressions:
+        note(expr)
+    if compiled.constant is not None:
+        try:
+            Demand.parse(compiled.constant)
+        except ValueError as exc:
+            out.add(str(exc), path, step=step.id, field="resources")
+    return compiled
 
 
 def _compile_vars(template: WorkflowTemplate, out: _Collector) -> ParamTemplate | None:

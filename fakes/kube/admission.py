@@ -19,8 +19,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from engine.quantity import QuantityError, format_quantity, parse_quantity
 from fakes.kube.errors import forbidden
-from fakes.kube.quantity import QuantityError, format_quantity, parse_quantity
 
 if TYPE_CHECKING:
     from fakes.kube.api import Api

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes.kube.quantity import QuantityError, parse_quantity
+from engine.quantity import QuantityError, parse_quantity
 
 JsonObj = dict[str, Any]
 

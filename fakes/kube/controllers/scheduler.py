@@ -23,10 +23,10 @@ import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from engine.quantity import QuantityError, parse_quantity
 from fakes.kube.controllers.base import Controller
 from fakes.kube.controllers.events import WARNING
 from fakes.kube.controllers.kubelet import set_condition
-from fakes.kube.quantity import QuantityError, parse_quantity
 from fakes.kube.store import DELETED
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ FAIL = {"action": "fail_with_probability", "params": {"probability": 1, "retryab
 
 def shape(wf: WF, **fields: object) -> WorkflowTemplate:
     return wf(
-        {"id": "broken", **FAIL},
+        {"id": "warm-up", "action": "sleep", "params": {"seconds": 1}},
+        {"id": "broken", **FAIL, "depends_on": ["warm-up"]},
         {"id": "after-broken", "action": "noop", "depends_on": ["broken"]},
         {"id": "slow", "action": "sleep", "params": {"seconds": 10}},
         {"id": "after-slow", "action": "noop", "depends_on": ["slow"]},
@@ -29,6 +30,7 @@ async def test_fail_fast_starts_nothing_after_a_failure(
     result = await engine.run(shape(wf))
     assert result.status is ExecutionStatus.FAILED
     assert result.statuses() == {
+        "warm-up": StepStatus.SUCCEEDED,
         "broken": StepStatus.FAILED,
         "after-broken": StepStatus.CANCELLED,
         "slow": StepStatus.SUCCEEDED,  # already running: it finishes
@@ -47,6 +49,7 @@ async def test_fail_fast_starts_nothing_after_a_failure(
 async def test_continue_lets_independent_branches_go_on(engine: Engine, wf: WF) -> None:
     result = await engine.run(shape(wf, failure_policy="continue"))
     assert result.statuses() == {
+        "warm-up": StepStatus.SUCCEEDED,
         "broken": StepStatus.FAILED,
         "after-broken": StepStatus.SKIPPED,
         "slow": StepStatus.SUCCEEDED,
@@ -99,3 +102,11 @@ async def test_unexpected_exception_in_an_action_fails_the_step(engine: Engine, 
     assert step.status is StepStatus.FAILED
     assert step.error == "ZeroDivisionError: division by zero"
     assert len(step.attempts) == 1
+
+
+async def test_a_step_dispatched_in_the_same_instant_as_a_failure_never_acts(engine: Engine, wf: WF) -> None:
+    result = await engine.run(wf({"id": "broken", **FAIL}, {"id": "sibling", "action": "sleep", "params": {"seconds": 5}}))
+    sibling = result.step("sibling")
+    assert sibling.status is StepStatus.CANCELLED
+    assert sibling.attempts == ()  # recorded Running at dispatch, but its action never ran
+    assert sibling.reason == "step 'broken' Failed: PermanentError: injected failure (attempt 1)"

@@ -1,7 +1,8 @@
 """Kubernetes resource quantities ("500m", "1Gi", "1e3") as exact fractions.
 
-Quota admission and LimitRange defaulting add and compare CPU and memory amounts;
-doing that in floats would make "0.1+0.2 > 0.3" style quota decisions wrong, so
+Quota admission, LimitRange defaulting (in the simulated API server) and the engine's
+resource-aware admission add and compare CPU and memory amounts; doing that in floats
+would make "0.1+0.2 > 0.3" style quota decisions wrong, so
 quantities are :class:`fractions.Fraction` and are printed back in the canonical
 form the real server uses (``1536Mi``, ``2500m``, ``2``).
 """
