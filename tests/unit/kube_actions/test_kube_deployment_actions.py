@@ -62,7 +62,8 @@ steps:
         ghost = result.step("ghost")
         assert ghost.status is StepStatus.FAILED
         assert len(ghost.attempts) == 1  # a 404 is not retried
-        assert "404" in (ghost.error or "") and "ghost" in (ghost.error or "")
+        assert "404" in (ghost.error or "")
+        assert "ghost" in (ghost.error or "")
 
 
 async def test_scale_times_out_when_pods_cannot_be_scheduled() -> None:
@@ -87,7 +88,9 @@ steps:
 
 async def test_rollout_restart_replaces_every_pod_and_waits() -> None:
     async with kube_env() as env:
-        env.sim.api.create("deployments", deployment("web", 3, maxSurge=1, maxUnavailable=0), "default")
+        env.sim.api.create(
+            "deployments", deployment("web", 3, maxSurge=1, maxUnavailable=0), "default"
+        )
         await env.sim.settle()
         before = {p["metadata"]["uid"] for p in env.pods(selector="app=web")}
         result = await env.run(
@@ -105,13 +108,19 @@ steps:
         )
         assert result.status is ExecutionStatus.SUCCEEDED, result.statuses()
         after = {p["metadata"]["uid"] for p in env.pods(selector="app=web")}
-        assert len(after) == 3 and not before & after
+        assert len(after) == 3
+        assert not before & after
         wait = result.step("wait").outputs
-        assert (wait["updated_replicas"], wait["ready_replicas"], wait["available_replicas"]) == (3, 3, 3)
+        assert (wait["updated_replicas"], wait["ready_replicas"], wait["available_replicas"]) == (
+            3,
+            3,
+            3,
+        )
         assert wait["revision"] == 2
         template = env.deployment("web")["spec"]["template"]
-        assert template["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] == (
-            result.step("restart").outputs["restarted_at"]
+        assert (
+            template["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            == (result.step("restart").outputs["restarted_at"])
         )
 
 
@@ -144,8 +153,12 @@ steps:
 
 async def test_patch_resources_over_quota_fails_naming_the_quota() -> None:
     async with kube_env() as env:
-        env.sim.api.create("resourcequotas", quota("compute", requests_cpu="1", limits_cpu="1"), "default")
-        env.sim.api.create("deployments", deployment("web", 3, maxSurge=1, maxUnavailable=0), "default")
+        env.sim.api.create(
+            "resourcequotas", quota("compute", requests_cpu="1", limits_cpu="1"), "default"
+        )
+        env.sim.api.create(
+            "deployments", deployment("web", 3, maxSurge=1, maxUnavailable=0), "default"
+        )
         await env.sim.settle()
         result = await env.run(
             """
@@ -167,7 +180,8 @@ steps:
         assert "QuotaExceededError" in (step.error or "")
         assert "ResourceQuota 'compute' would be exceeded" in (step.error or "")
         # Found from the refusal, not by waiting out the 600 s timeout.
-        assert step.finished_at is not None and step.started_at is not None
+        assert step.finished_at is not None
+        assert step.started_at is not None
         assert step.finished_at - step.started_at < 60
 
 
@@ -178,7 +192,13 @@ async def test_rollback_restores_the_previous_pod_template() -> None:
         env.sim.api.patch(
             "deployments",
             "web",
-            {"spec": {"template": {"spec": {"containers": [{"name": "main", "image": "nginx:broken"}]}}}},
+            {
+                "spec": {
+                    "template": {
+                        "spec": {"containers": [{"name": "main", "image": "nginx:broken"}]}
+                    }
+                }
+            },
             "default",
         )
         await env.sim.settle()
