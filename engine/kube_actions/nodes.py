@@ -186,7 +186,11 @@ async def drain_node(kube: Kube, ctx: ActionContext, params: Mapping[str, Any]) 
     listed = await kube.get(object_path("v1", "pods"), fieldSelector=f"spec.nodeName={node}")
     pods = list(listed.get("items") or ())
     evict, skipped = _classify_pods(pods, params)
+    # Every pod that exists now, on any node, is not a replacement.
     known = {p["metadata"]["uid"] for p in pods}
+    for ns in sorted({p["metadata"]["namespace"] for p in evict}):
+        listed_ns = await kube.get(object_path("v1", "pods", ns))
+        known.update(p["metadata"]["uid"] for p in listed_ns.get("items") or ())
     refusals = await asyncio.gather(
         *(_evict(kube, p, params, deadline, ctx.dry_run) for p in evict)
     )
