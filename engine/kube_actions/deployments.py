@@ -22,7 +22,6 @@ from engine.kube_actions.rollout import (
     rollout_outputs,
     wait_for_rollout,
 )
-from engine.kube_actions.waiting import wait_for
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 _UNCOPIED_LABELS = ("pod-template-hash",)
@@ -68,8 +67,9 @@ async def rollout_restart(
 ) -> dict[str, Any]:
     """Restart a Deployment's pods the way ``kubectl rollout restart`` does."""
     ns, name = params["namespace"], params["name"]
-    loop_now = datetime.now(UTC).replace(microsecond=0)
-    stamp = loop_now.isoformat().replace("+00:00", "Z")
+    # Wall-clock time, as kubectl writes it; sub-second precision so that two restarts
+    # within one second (common under virtual time) are still two changes.
+    stamp = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     patched = await kube.patch(
         deployment_path(ns, name), patch, content_type=STRATEGIC_PATCH, dry_run=ctx.dry_run
@@ -249,6 +249,5 @@ __all__ = [
     "undo_patch_resources",
     "undo_rollback",
     "undo_scale",
-    "wait_for",
     "wait_for_rollout_action",
 ]

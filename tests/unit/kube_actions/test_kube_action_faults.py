@@ -32,7 +32,7 @@ async def test_500s_are_retried_by_the_step_policy() -> None:
         assert step.outputs["ready_replicas"] == 4
 
 
-async def test_429s_are_retried_no_sooner_than_retry_after() -> None:
+async def test_429s_are_retried_and_carry_retry_after() -> None:
     async with kube_env() as env:
         env.sim.api.create("deployments", deployment("web", 2), "default")
         await env.sim.settle()
@@ -40,10 +40,25 @@ async def test_429s_are_retried_no_sooner_than_retry_after() -> None:
         result = await env.run(SCALE)
         step = result.step("scale")
         assert step.status is StepStatus.SUCCEEDED, step.error
-        first = step.attempts[0]
-        assert "retry after 7s" in (first.error or "")
-        assert first.retry_delay == 1.0  # the engine's backoff; see below
-        assert step.attempts[1].started_at - first.finished_at >= 1.0
+        assert len(step.attempts) == 2
+        assert "429 TooManyRequests" in (step.attempts[0].error or "")
+        assert "retry after 7s" in (step.attempts[0].error or "")
+
+
+@pytest.mark.xfail(
+    reason="engine change wanted: _failed_attempt honours retry_after only for "
+    "CircuitOpenError; a generic hook (any error with retry_after) would wait 7 s here",
+    strict=True,
+)
+async def test_429_backoff_waits_at_least_retry_after() -> None:
+    async with kube_env() as env:
+        env.sim.api.create("deployments", deployment("web", 2), "default")
+        await env.sim.settle()
+        env.sim.faults.error(429, times=1, retry_after=7, verb="get", resource="deployments")
+        result = await env.run(SCALE)
+        first = result.step("scale").attempts[0]
+        assert first.retry_delay is not None
+        assert first.retry_delay >= 7
 
 
 async def test_permanent_4xx_is_not_retried() -> None:
