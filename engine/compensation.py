@@ -19,7 +19,7 @@ from engine.actions import ActionContext, ActionSpec
 from engine.errors import StepTimeoutError
 from engine.events import EventKind
 from engine.records import AttemptRecord
-from engine.retry import backoff_delay, is_retryable, jitter_rng
+from engine.retry import backoff_delay, is_retryable, jitter_rng, retry_after
 from engine.status import StepStatus
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ async def compensate_step(engine: Engine, run: RunState, index: int) -> bool:
                 if policy.jitter
                 else None
             )
-            delay = backoff_delay(policy, attempt, rng)
+            delay = max(backoff_delay(policy, attempt, rng), retry_after(error))
             attempts.append(AttemptRecord(attempt, begun, clock(), message, delay))
             await asyncio.sleep(delay)
             continue

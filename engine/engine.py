@@ -51,7 +51,7 @@ from engine.events import Event, EventBus, EventKind
 from engine.expressions import ExpressionError
 from engine.records import AttemptRecord, DeadLetter, ExecutionState, StepRecord
 from engine.recovery import UNFINISHED, missing_templates, rebuild
-from engine.retry import backoff_delay, is_retryable, jitter_rng
+from engine.retry import backoff_delay, is_retryable, jitter_rng, retry_after
 from engine.run_state import RunState, StepState
 from engine.status import ExecutionStatus, StepStatus
 from engine.storage import ExecutionRepository, StateStorage
@@ -888,10 +888,8 @@ class Engine:
                 else None
             )
             delay = backoff_delay(policy, attempt, rng)
-            retry_after = getattr(error, "retry_after", None)
-            if isinstance(retry_after, int | float) and retry_after > delay:
-                # The target said when to come back (Retry-After, a breaker's cool-down).
-                delay = float(retry_after)
+            # The target may have said when to come back (Retry-After, a cool-down).
+            delay = max(delay, retry_after(error))
             state.attempts += (AttemptRecord(attempt, started, now, message, delay),)
             self.state.save_step(run.execution_id, state.record())
             if self.events.active:

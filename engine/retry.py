@@ -58,6 +58,14 @@ def backoff_delay(policy: RetryPolicy, failures: int, rng: random.Random | None 
     return delay
 
 
+def retry_after(error: BaseException) -> float:
+    """Seconds the failed target asked us to wait (Retry-After, a breaker's cool-down), or 0."""
+    value = getattr(error, "retry_after", None)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return 0.0
+    return float(value)
+
+
 def jitter_rng(seed: int, execution_id: str, step_id: str, attempt: int) -> random.Random:
     """A generator that gives the same jitter for the same seed, execution, step and attempt."""
     return random.Random(f"{seed}:{execution_id}:{step_id}:{attempt}")

@@ -104,8 +104,12 @@ async def test_unexpected_exception_in_an_action_fails_the_step(engine: Engine, 
     assert len(step.attempts) == 1
 
 
-async def test_a_step_dispatched_in_the_same_instant_as_a_failure_never_acts(engine: Engine, wf: WF) -> None:
-    result = await engine.run(wf({"id": "broken", **FAIL}, {"id": "sibling", "action": "sleep", "params": {"seconds": 5}}))
+async def test_a_step_dispatched_in_the_same_instant_as_a_failure_never_acts(
+    engine: Engine, wf: WF
+) -> None:
+    result = await engine.run(
+        wf({"id": "broken", **FAIL}, {"id": "sibling", "action": "sleep", "params": {"seconds": 5}})
+    )
     sibling = result.step("sibling")
     assert sibling.status is StepStatus.CANCELLED
     assert sibling.attempts == ()  # recorded Running at dispatch, but its action never ran

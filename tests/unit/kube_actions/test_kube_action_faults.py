@@ -45,11 +45,6 @@ async def test_429s_are_retried_and_carry_retry_after() -> None:
         assert "retry after 7s" in (step.attempts[0].error or "")
 
 
-@pytest.mark.xfail(
-    reason="engine change wanted: _failed_attempt honours retry_after only for "
-    "CircuitOpenError; a generic hook (any error with retry_after) would wait 7 s here",
-    strict=True,
-)
 async def test_429_backoff_waits_at_least_retry_after() -> None:
     async with kube_env() as env:
         env.sim.api.create("deployments", deployment("web", 2), "default")
