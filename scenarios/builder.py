@@ -6,15 +6,17 @@ running loop, settled: every pod that can run is Running and Ready. Under loopti
 that takes no virtual-time waiting on the caller's part and a few tens of
 milliseconds of wall time for the 25-pod production profile.
 
-Order of construction: nodes, namespaces (labels), limit ranges, quotas, config
-maps, services, deployments, PDBs, HPAs -- all through the API's admission path --
-then the controllers start, the builder settles, and the profile's faults go live.
+Order of construction: nodes, namespaces (labels), limit ranges, quotas and config
+maps; then the controllers start and each namespace's deployments (with their
+services, PDBs and HPAs) are created through the API's admission path and settled,
+namespace by namespace in file order, so what a profile lists first was there
+first; then the profile's faults go live.
 In ``mode: settled`` deployments are written already rolled out through the bulk
 path (``fakes.kube.controllers.bulk``; no admission, LimitRange defaulting or quota
 checks) and quotas are created afterwards, counting what exists.
 
 Time zero of the profile's timeline (``events[].at``, ``faults[].start``/``end``) is
-the loop time at which the controllers started (:attr:`ScenarioCluster.t0`); events
+the loop time at which the workloads were all in place (:attr:`ScenarioCluster.t0`); events
 are ``loop.call_at`` callbacks, cancelled when the cluster stops.
 """
 
@@ -120,25 +122,31 @@ async def build_cluster(
         sim.node_names.extend(names)
     for ns_name, ns in cluster.namespaces.items():
         _create_namespace(sim, ns_name, ns, quota=cluster.mode == "controllers")
-    for ns_name, ns in cluster.namespaces.items():
-        for dep_name, dep in ns.deployments.items():
-            body = deployment_body(dep_name, dep)
-            if cluster.mode == "settled":
+    if cluster.mode == "settled":
+        for ns_name, ns in cluster.namespaces.items():
+            for dep_name, dep in ns.deployments.items():
                 try:
-                    sim.add_settled_deployment(body, ns_name)
+                    sim.add_settled_deployment(deployment_body(dep_name, dep), ns_name)
                 except ValueError as exc:
                     raise ProfileError(
                         [Problem(f"deployment '{dep_name}' in namespace '{ns_name}': {exc}")],
                         name=profile.name,
                     ) from None
-            else:
-                sim.api.create("deployments", body, ns_name)
-            _create_companions(sim, ns_name, dep_name, dep)
-    if cluster.mode == "settled":
-        for ns_name, ns in cluster.namespaces.items():
+                _create_companions(sim, ns_name, dep_name, dep)
             if ns.quota is not None:
                 sim.api.create("resourcequotas", _quota_body(ns), ns_name)
-    await sim.start()
+        await sim.start()
+    else:
+        await sim.start()
+        # Namespace by namespace, in file order, each settled before the next: what
+        # the profile lists first was there first (and has the room), whatever the
+        # controllers' latencies -- so which pods end up Pending is deterministic.
+        for ns_name, ns in cluster.namespaces.items():
+            for dep_name, dep in ns.deployments.items():
+                sim.api.create("deployments", deployment_body(dep_name, dep), ns_name)
+                _create_companions(sim, ns_name, dep_name, dep)
+            if ns.deployments and settle:
+                await sim.settle()
     sim.t0 = asyncio.get_running_loop().time()
     for event in cluster.events:
         sim._schedule(event)
