@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from harness.commands import bench, cluster, demo
+from harness.commands import bench, cluster, demo, scenarios
 
 app = typer.Typer(
     name="windtunnel",
@@ -25,6 +25,7 @@ def _root() -> None:
 
 app.add_typer(bench.app, name="bench")
 app.add_typer(cluster.app, name="cluster")
+app.add_typer(scenarios.app, name="scenarios")
 app.command("demo")(demo.demo)
 
 

@@ -32,19 +32,32 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
-async def _serve(scenario: str | None, port: int, kubeconfig: Path, seed: int, nodes: int) -> None:
+async def _serve(
+    scenario: str | None, port: int, kubeconfig: Path, seed: int | None, nodes: int
+) -> None:
     from fakes.kube.clock import WallClock
     from fakes.kube.http_server import ClusterHttpServer
     from fakes.kube.kubeconfig import write_kubeconfig
     from fakes.kube.simulation import SimulatedCluster
 
     if scenario:
-        _say(
-            f"note: scenario profiles are not available yet; serving the built-in default "
-            f"cluster of {nodes} nodes instead of {scenario!r}"
-        )
-    sim = SimulatedCluster(seed=seed, nodes=nodes, clock=WallClock())
-    await sim.start()
+        from scenarios import ProfileError, build_cluster, load_profile
+
+        try:
+            profile = load_profile(scenario)
+        except ProfileError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--scenario") from None
+        if seed is not None:
+            profile = profile.model_copy(update={"seed": seed})
+        _say(f"Building scenario {profile.name} (real time; settling)...")
+        sim: SimulatedCluster = await build_cluster(profile, clock=WallClock())
+        what = f"scenario {profile.name}, {len(sim.api.list('nodes'))} nodes"
+        seed = profile.seed
+    else:
+        seed = seed or 0
+        sim = SimulatedCluster(seed=seed, nodes=nodes, clock=WallClock())
+        await sim.start()
+        what = f"{nodes} nodes"
     server = ClusterHttpServer(sim.cluster.router, sim.api.registry, sim.api.clock.now)
     try:
         url = await server.start(port)
@@ -58,7 +71,7 @@ async def _serve(scenario: str | None, port: int, kubeconfig: Path, seed: int, n
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    _say(f"Simulated cluster serving at {url} ({nodes} nodes, seed {seed})")
+    _say(f"Simulated cluster serving at {url} ({what}, seed {seed})")
     _say(f"kubeconfig: {path.resolve()}")
     _say(f"  export KUBECONFIG={path.resolve()}")
     _say("Press Ctrl-C to stop.")
@@ -77,25 +90,30 @@ def serve(
     scenario: Annotated[
         str | None,
         typer.Option(
-            help="Scenario profile to build the cluster from. Accepted, but until scenario "
-            "profiles exist the built-in default cluster of three nodes is served."
+            help="Scenario profile (a name from `windtunnel scenarios list`, or a file) to "
+            "build the cluster from; without it a default cluster of --nodes nodes is served."
         ),
     ] = None,
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1; 0 picks a free one.")] = 0,
     kubeconfig: Annotated[
         Path, typer.Option(help="Where to write the kubeconfig for kubectl and clients.")
     ] = DEFAULT_KUBECONFIG,
-    seed: Annotated[int, typer.Option(help="Seed for uids, names and controller latencies.")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed for uids, names and latencies (default: the profile's, or 0)."),
+    ] = None,
     nodes: Annotated[
-        int, typer.Option(min=0, help="Nodes in the default cluster.")
+        int, typer.Option(min=0, help="Nodes in the default cluster (ignored with --scenario).")
     ] = DEFAULT_NODES,
 ) -> None:
     """Serve the simulated cluster over HTTP until SIGINT/SIGTERM.
 
-    Without scenario profiles (not available yet) it serves a built-in default cluster
-    of three Ready nodes (4 CPU, 16Gi, 110 pods each) with every controller running in
-    real time. kubectl works with the written kubeconfig; its protobuf-sending generator
-    commands (kubectl create deployment, create configmap, ...) are refused with advice
-    to use -f with YAML/JSON.
+    With ``--scenario NAME`` the profile's cluster is built (nodes, namespaces, quotas,
+    workloads; its timed events and faults run on the wall clock from the start) and
+    settled before the URL is printed. Without it, a default cluster of three Ready
+    nodes (4 CPU, 16Gi, 110 pods each). Every controller runs in real time. kubectl
+    works with the written kubeconfig; its protobuf-sending generator commands
+    (kubectl create deployment, create configmap, ...) are refused with advice to use
+    -f with YAML/JSON.
     """
     asyncio.run(_serve(scenario, port, kubeconfig, seed, nodes))

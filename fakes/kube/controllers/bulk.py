@@ -235,8 +235,12 @@ def settled_deployment(api: Api, placer: Placer, body: JsonObj, namespace: str) 
     annotations = pod_template["metadata"].get("annotations")
     generate_name = f"{rs_name}-"
     pods = []
+    taken: set[str] = set()
     for i in range(replicas):
         suffix = "".join(rng.choice(_SUFFIX) for _ in range(5))
+        while suffix in taken:  # 300 draws from 27**5 names collide once in ~300 sets
+            suffix = "".join(rng.choice(_SUFFIX) for _ in range(5))
+        taken.add(suffix)
         pod_meta: JsonObj = {
             "name": generate_name + suffix,
             "generateName": generate_name,

@@ -139,7 +139,9 @@ class ReplicaSetController(PodOwnerController):
                         "Warning",
                         component="replicaset-controller",
                     )
-                    self.enqueue_after(key, 5.0)
+                    # Refused (quota, limit range): retried like the real controller,
+                    # but a steady state, not pending work -- settle must not wait on it.
+                    self.enqueue_after(key, 5.0, counts=exc.code != 403)
                     break
                 live.append(pod)
                 self.recorder.record(

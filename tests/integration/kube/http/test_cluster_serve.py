@@ -86,12 +86,38 @@ def test_serve_writes_a_kubeconfig_serves_three_nodes_and_stops_on_signal(
     assert "stopped" in output
 
 
-def test_serve_accepts_a_scenario_name_and_says_what_it_serves(tmp_path: Path) -> None:
-    proc, _, _, head = _start(tmp_path, "--scenario", "HighLoadProduction")
-    code, _ = _stop(proc, signal.SIGTERM)
-    assert code == 0
-    assert "scenario profiles are not available yet" in head
-    assert "3 nodes" in head
+def test_serve_builds_the_named_scenario_and_serves_its_pods(tmp_path: Path) -> None:
+    proc, url, _, head = _start(tmp_path, "--scenario", "HighLoadProduction")
+    try:
+        assert "scenario HighLoadProduction, 3 nodes, seed 42" in head
+        with urllib.request.urlopen(url + "/api/v1/namespaces/default/pods", timeout=10) as r:
+            pods = json.loads(r.read())["items"]
+        with urllib.request.urlopen(url + "/api/v1/namespaces/kubernaut/resourcequotas") as r:
+            quotas = json.loads(r.read())["items"]
+    finally:
+        code, output = _stop(proc, signal.SIGTERM)
+    assert code == 0, output
+    assert len(pods) == 25
+    assert {p["status"]["phase"] for p in pods} == {"Running"}
+    assert quotas[0]["spec"]["hard"] == {
+        "requests.cpu": "4",
+        "requests.memory": "8Gi",
+        "pods": "50",
+    }
+
+
+def test_serve_refuses_an_unknown_scenario_naming_the_known_ones(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "cluster", "serve", "--scenario", "Nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "no scenario profile named 'Nope'" in result.stderr
+    assert "HighLoadProduction" in result.stderr
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")

@@ -1,0 +1,362 @@
+"""The scenario profile schema: what a profile file may say, checked field by field.
+
+A profile is validated *after* ``extends`` is merged and named blocks are expanded
+(``scenarios.loader``), so these models describe the resolved, self-contained form
+that ``windtunnel scenarios show`` prints and ``scenarios.builder`` builds from.
+Every model forbids unknown fields: a typo is an error at its file:line, never a
+silently ignored setting.
+
+Quantities (``cpu: 250m``, ``memory: 1Gi``) are Kubernetes quantities and are checked
+here; times are simulated seconds on the event loop's clock, counted from the moment
+the builder starts the cluster's controllers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from engine.template import RetryPolicy
+from fakes.kube.quantity import QuantityError, parse_quantity
+
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_PROFILE_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
+
+DnsName = Annotated[str, Field(pattern=_DNS_LABEL, max_length=63)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_quantity(value: str | int | float | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        amount = parse_quantity(text)
+    except QuantityError as exc:
+        raise ValueError(
+            f"{text!r} is not a Kubernetes quantity (e.g. 250m, 2, 512Mi, 4Gi): {exc}"
+        ) from None
+    if amount < 0:
+        raise ValueError(f"{text!r} must not be negative")
+    return text
+
+
+class Resources(_Model):
+    """A CPU / memory pair, as in a container's ``requests`` or ``limits``."""
+
+    cpu: str | None = None
+    memory: str | None = None
+
+    _quantities = field_validator("cpu", "memory", mode="before")(_check_quantity)
+
+
+class Delay(_Model):
+    """A latency distribution: exactly one of ``fixed``, ``uniform`` or ``exponential``.
+
+    ``{fixed: 1.0}``, ``{uniform: [0.3, 1.0]}``, ``{exponential: {mean: 0.5, cap: 5}}``.
+    """
+
+    fixed: Annotated[float, Field(ge=0)] | None = None
+    uniform: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] | None = None
+    exponential: ExponentialDelay | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Delay:
+        given = [k for k in ("fixed", "uniform", "exponential") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of fixed, uniform or exponential, e.g. {uniform: [0.3, 1.0]}"
+            )
+        if self.uniform is not None and self.uniform[0] > self.uniform[1]:
+            raise ValueError(f"uniform: low {self.uniform[0]} is above high {self.uniform[1]}")
+        return self
+
+
+class ExponentialDelay(_Model):
+    mean: Annotated[float, Field(ge=0)]
+    cap: Annotated[float, Field(ge=0)]
+
+
+Delay.model_rebuild()
+
+
+class Taint(_Model):
+    key: Annotated[str, Field(min_length=1)]
+    value: str = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+
+class Toleration(_Model):
+    key: str = ""
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str = ""
+    effect: Literal["", "NoSchedule", "PreferNoSchedule", "NoExecute"] = ""
+    toleration_seconds: int | None = None
+
+
+class NodePool(_Model):
+    """``count`` identical nodes named by ``name_pattern`` (``{i}`` counts from 1)."""
+
+    count: Count
+    name_pattern: str = "node-{i}"
+    resources: str | None = None
+    """The resource block the capacity came from (informational once resolved)."""
+    cpu: str
+    memory: str
+    pods: Annotated[int, Field(ge=1, le=10_000)]
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+    zone: str | None = None
+
+    _quantities = field_validator("cpu", "memory", mode="before")(_check_quantity)
+
+    @field_validator("name_pattern")
+    @classmethod
+    def _has_index(cls, value: str) -> str:
+        if "{i}" not in value:
+            raise ValueError(f"name_pattern {value!r} must contain '{{i}}', e.g. 'node-{{i}}'")
+        probe = value.replace("{i}", "1")
+        if not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", probe):
+            raise ValueError(
+                f"name_pattern {value!r} gives node names like {probe!r}, which are not "
+                "valid Kubernetes names (lowercase letters, digits, '-' and '.')"
+            )
+        return value
+
+
+class Quota(_Model):
+    """A namespace ResourceQuota: ``cpu``/``memory`` limit the sum of requests."""
+
+    cpu: str | None = None
+    memory: str | None = None
+    pods: Count | None = None
+    limits_cpu: str | None = None
+    limits_memory: str | None = None
+    services: Count | None = None
+    configmaps: Count | None = None
+
+    _quantities = field_validator("cpu", "memory", "limits_cpu", "limits_memory", mode="before")(
+        _check_quantity
+    )
+
+    def hard(self) -> dict[str, str]:
+        """The ResourceQuota ``spec.hard`` this stands for."""
+        pairs = {
+            "requests.cpu": self.cpu,
+            "requests.memory": self.memory,
+            "pods": self.pods,
+            "limits.cpu": self.limits_cpu,
+            "limits.memory": self.limits_memory,
+            "services": self.services,
+            "configmaps": self.configmaps,
+        }
+        return {k: str(v) for k, v in pairs.items() if v is not None}
+
+
+class LimitRange(_Model):
+    """A Container LimitRange: defaults filled into pods, and bounds."""
+
+    default_request: Resources | None = None
+    default: Resources | None = None
+    min: Resources | None = None
+    max: Resources | None = None
+
+
+class Service(_Model):
+    port: Annotated[int, Field(ge=1, le=65535)] = 80
+    target_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"
+
+
+class Pdb(_Model):
+    """A PodDisruptionBudget over the deployment's pods: exactly one of the two fields."""
+
+    min_available: int | str | None = None
+    max_unavailable: int | str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Pdb:
+        if (self.min_available is None) == (self.max_unavailable is None):
+            raise ValueError("give exactly one of min_available or max_unavailable")
+        return self
+
+
+class Hpa(_Model):
+    """A HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation.
+
+    The simulated cluster stores it (clients and actions see it) but runs no HPA
+    controller: replicas change only when something scales the deployment.
+    """
+
+    min_replicas: Annotated[int, Field(ge=1)]
+    max_replicas: Annotated[int, Field(ge=1)]
+    cpu_utilization: Annotated[int, Field(ge=1, le=1000)] = 70
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hpa:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"min_replicas {self.min_replicas} is above max_replicas {self.max_replicas}"
+            )
+        return self
+
+
+class Deployment(_Model):
+    """One Deployment and what hangs off it (Service, PDB, HPA), all labelled ``app: NAME``."""
+
+    replicas: Count
+    image: str = "registry.example/app:1.0"
+    requests: Resources = Field(default_factory=Resources)
+    limits: Resources = Field(default_factory=Resources)
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[Toleration] = Field(default_factory=list)
+    service: Service | None = None
+    pdb: Pdb | None = None
+    hpa: Hpa | None = None
+
+
+class Namespace(_Model):
+    labels: dict[str, str] = Field(default_factory=dict)
+    resources: str | None = None
+    """The resource block the quota and limit range came from (informational)."""
+    quota: Quota | None = None
+    limit_range: LimitRange | None = None
+    workloads: list[str] = Field(default_factory=list)
+    """The workload blocks expanded into ``deployments`` and ``config_maps``."""
+    deployments: dict[DnsName, Deployment] = Field(default_factory=dict)
+    config_maps: dict[DnsName, dict[str, str]] = Field(default_factory=dict)
+
+
+class Kubelet(_Model):
+    """Simulated kubelet and node-controller timing (see ``SimulationConfig``)."""
+
+    start_latency: Delay | None = None
+    ready_latency: Delay | None = None
+    termination_latency: Delay | None = None
+    node_eviction_grace: Annotated[float, Field(ge=0)] | None = None
+    """Seconds before pods of a NotReady node are evicted; unset: 300 (tolerations)."""
+    events: bool = True
+
+
+class TimedEvent(_Model):
+    """Something that happens to a node at simulated second ``at``.
+
+    ``node`` is a node name, ``first`` or ``last`` (in node-pool order).
+    """
+
+    at: Annotated[float, Field(ge=0)]
+    node: Annotated[str, Field(min_length=1)]
+    event: Literal["NotReady", "Ready", "Cordon", "Uncordon"]
+
+
+class Cluster(_Model):
+    mode: Literal["controllers", "settled"] = "controllers"
+    """``controllers``: every pod goes through scheduler and kubelet (quota admission
+    included); ``settled``: Deployments are written already rolled out (the fast path
+    for thousands of nodes) and quotas are created afterwards from what exists."""
+    node_pools: dict[DnsName, NodePool] = Field(default_factory=dict)
+    namespaces: dict[DnsName, Namespace] = Field(default_factory=dict)
+    kubelet: Kubelet = Field(default_factory=Kubelet)
+    events: list[TimedEvent] = Field(default_factory=list)
+
+
+class Fault(_Model):
+    """One fault rule for the simulated API (``fakes.kube.faults.Rule``).
+
+    Matches on ``verb``, ``resource``, ``namespace``, ``name``, ``subresource`` (unset:
+    any; ``verb``/``resource`` may be lists); adds ``latency``; answers ``error`` with
+    ``probability``, at most ``times`` times, within ``[start, end)`` seconds.
+    """
+
+    label: str = ""
+    verb: str | list[str] | None = None
+    resource: str | list[str] | None = None
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+    error: Literal[409, 429, 500, 503, 504] | None = None
+    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
+    times: Annotated[int, Field(ge=1)] | None = None
+    retry_after: Annotated[int, Field(ge=0)] | None = None
+    message: str | None = None
+    latency: Annotated[float, Field(ge=0)] | Delay = 0.0
+    drop_watch_after: Annotated[float, Field(ge=0)] | None = None
+    start: Annotated[float, Field(ge=0)] | None = None
+    end: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Fault:
+        if self.error is None and self.latency == 0.0 and self.drop_watch_after is None:
+            raise ValueError("a fault needs an error, a latency or drop_watch_after")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
+class EngineSettings(_Model):
+    """How the harness builds the engine for this profile."""
+
+    max_concurrency: Annotated[int, Field(ge=1)] | None = None
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    """The default retry policy of templates that declare none."""
+    step_timeout: Annotated[float, Field(gt=0)] | None = None
+    workflow_timeout: Annotated[float, Field(gt=0)] | None = None
+    store: Literal["memory", "sqlite"] = "memory"
+
+
+class Profile(_Model):
+    """A resolved scenario profile (see module docstring)."""
+
+    name: Annotated[str, Field(pattern=_PROFILE_NAME)]
+    description: str = ""
+    extends: str | None = None
+    """The base this profile was merged over (informational once resolved)."""
+    seed: int = 0
+    cluster: Cluster = Field(default_factory=Cluster)
+    faults: list[Fault] = Field(default_factory=list)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    load: dict[str, Any] = Field(default_factory=dict)
+    """Load shape and SLOs, for the load-testing harness (free-form for now)."""
+
+
+# -- named blocks --------------------------------------------------------------------
+
+
+class NodeResources(_Model):
+    cpu: str
+    memory: str
+    pods: Annotated[int, Field(ge=1, le=10_000)]
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+
+    _quantities = field_validator("cpu", "memory", mode="before")(_check_quantity)
+
+
+class ResourceBlock(_Model):
+    """``kind: resources``: a node shape and/or a namespace quota and limit range."""
+
+    name: Annotated[str, Field(pattern=_PROFILE_NAME)]
+    kind: Literal["resources"]
+    description: str = ""
+    node: NodeResources | None = None
+    quota: Quota | None = None
+    limit_range: LimitRange | None = None
+
+
+class WorkloadBlock(_Model):
+    """``kind: workloads``: deployments (with services, PDBs, HPAs) and config maps."""
+
+    name: Annotated[str, Field(pattern=_PROFILE_NAME)]
+    kind: Literal["workloads"]
+    description: str = ""
+    deployments: dict[DnsName, Deployment] = Field(default_factory=dict)
+    config_maps: dict[DnsName, dict[str, str]] = Field(default_factory=dict)
