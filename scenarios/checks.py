@@ -15,8 +15,8 @@ from fractions import Fraction
 from typing import Any
 
 from engine.errors import Problem
+from engine.quantity import parse_quantity
 from fakes.kube.controllers.scheduler import tolerates
-from fakes.kube.quantity import parse_quantity
 from scenarios.documents import problem_at
 from scenarios.merge import Origins
 from scenarios.schema import Deployment, Namespace, NodePool, Profile

@@ -18,8 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from engine.quantity import QuantityError, parse_quantity
 from engine.template import RetryPolicy
-from fakes.kube.quantity import QuantityError, parse_quantity
 
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _PROFILE_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
