@@ -624,6 +624,9 @@ class Engine:
             self._refuse(run, index, "insufficient resources", f"{demand.describe()}: {reason}")
             return False
         self._throttled.append((run, index))
+        if index in run.throttled:
+            return False  # still waiting: one event per wait, not one per re-check
+        run.throttled.add(index)
         if self.events.active:
             self.events.emit(
                 Event(

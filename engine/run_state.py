@@ -129,6 +129,7 @@ class RunState:
         "stopping",
         "store_error",
         "tasks",
+        "throttled",
         "timed_out",
         "unfinished",
         "unsucceeded",
@@ -163,6 +164,7 @@ class RunState:
         self.resume_rollback = False
         self.store_error: Exception | None = None
         self.reservations: dict[int, str] = {}
+        self.throttled: set[int] = set()  # steps that waited for room at least once
         self.execution_id = execution_id
         self.compiled = compiled
         self.inputs = inputs
