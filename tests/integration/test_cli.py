@@ -77,3 +77,39 @@ def test_bench_engine_rejects_an_unknown_store() -> None:
     result = runner.invoke(app, ["bench", "engine", "--store", "postgres", "--repeats", "1"])
     assert result.exit_code != 0
     assert "--store must be memory or sqlite" in result.output
+
+
+def test_demo_runs_kubernetes_actions_against_a_cluster_named_by_a_kubeconfig(
+    tmp_path: Path,
+) -> None:
+    from tests.integration.kube_actions.test_kube_actions_real_cluster import WORKFLOW, served
+
+    template = tmp_path / "remediate.yaml"
+    template.write_text(WORKFLOW)
+    server, kubeconfig = served(tmp_path)
+    try:
+        result = runner.invoke(
+            app,
+            [
+                "demo",
+                "--cluster",
+                f"kubeconfig:{kubeconfig}",
+                "--template",
+                str(template),
+                "--report",
+                str(tmp_path / "r.json"),
+            ],
+        )
+    finally:
+        server.stop()
+    assert result.exit_code == 0, result.output
+    assert "remediate v1: Succeeded" in result.output
+    assert "(real clock)" in result.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["steps"]["wait"]["outputs"]["ready_replicas"] == 4
+
+
+def test_demo_with_a_bad_cluster_argument_says_what_it_expects(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--cluster", "prod", "--report", str(tmp_path / "r.json")])
+    assert result.exit_code == 2
+    assert "kubeconfig:PATH" in result.output
