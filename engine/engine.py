@@ -222,8 +222,9 @@ class Engine(DispatchMixin, StepTaskMixin, FinishingMixin):
         variables = compiled.vars.resolve({"inputs": bound})
         loop = asyncio.get_running_loop()
         clock = self._clock(loop)
-        execution_id = execution_id or str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-        if execution_id in self._runs or self.repository.get(execution_id) is not None:
+        if execution_id is None:
+            execution_id = self._new_id()
+        elif execution_id in self._runs or self.repository.get(execution_id) is not None:
             raise EngineError(f"an execution with id '{execution_id}' already exists")
         run = RunState(
             execution_id=execution_id,
@@ -251,6 +252,14 @@ class Engine(DispatchMixin, StepTaskMixin, FinishingMixin):
         if self._committed is not None:
             await self._committed()  # the id is handed out only once it is durable
         return execution_id
+
+    def _new_id(self) -> str:
+        """The next seeded id not yet used: a restart on a durable store with the same seed
+        replays the sequence, and skips the ids the store already holds."""
+        while True:
+            candidate = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            if candidate not in self._runs and self.repository.get(candidate) is None:
+                return candidate
 
     async def recover(self) -> list[str]:
         """Resume every unfinished execution found in the stores; returns their ids.

@@ -142,3 +142,16 @@ async def test_recovery_needs_the_templates_and_keeps_idempotency_keys(wf: WF) -
     await second.recover()
     assert await second.submit(template, idempotency_key="k1") == execution_id
     assert (await second.wait(execution_id)).status is ExecutionStatus.SUCCEEDED
+
+
+async def test_a_restarted_engine_with_the_same_seed_does_not_reuse_ids(wf: WF) -> None:
+    first = Engine(
+        state_storage=InMemoryStateStorage(), repository=InMemoryExecutionRepository(), seed=5
+    )
+    template = wf({"id": "a", "action": "noop"})
+    done = [(await first.run(template)).execution.execution_id for _ in range(3)]
+    state, repo = crash_snapshot(first)
+    second = Engine(state_storage=state, repository=repo, seed=5)
+    again = (await second.run(template)).execution.execution_id
+    assert again not in done
+    assert len(repo.list()) == 4
