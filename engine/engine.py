@@ -52,7 +52,7 @@ from engine.dispatch import DispatchMixin
 from engine.errors import EngineError, UnknownExecutionError
 from engine.events import EventBus, EventKind
 from engine.finishing import FinishingMixin
-from engine.records import ExecutionState, StepRecord
+from engine.records import ExecutionRecord, ExecutionState, StepRecord
 from engine.recovery import UNFINISHED, missing_templates, rebuild
 from engine.run_state import RunState
 from engine.status import ExecutionStatus, StepStatus
@@ -318,6 +318,20 @@ class Engine(DispatchMixin, StepTaskMixin, FinishingMixin):
         if run is not None:
             await asyncio.shield(run.done)
         return self.get(execution_id)
+
+    async def finished(self, execution_id: str) -> ExecutionRecord:
+        """Wait until the execution is terminal and return its record, without its steps.
+
+        For callers that only need the outcome (load tests, benchmarks): it skips
+        loading every step's record, which for a large workflow costs more than a step.
+        """
+        run = self._runs.get(execution_id)
+        if run is not None:
+            await asyncio.shield(run.done)
+        record = self.repository.get(execution_id)
+        if record is None:
+            raise UnknownExecutionError(execution_id)
+        return record
 
     async def run(
         self,

@@ -106,7 +106,7 @@ def step_row(execution_id: str, step: StepRecord) -> tuple[Any, ...]:
     return (
         execution_id,
         step.step_id,
-        step.status.value,
+        step.status,  # a StrEnum is a str: SQLite stores its value (no descriptor call)
         "[]" if not attempts else _attempts_json(execution_id, step),
         outputs_json,
         step.error,

@@ -17,9 +17,8 @@ engine's recovery guarantee is stated for process crashes, which ``NORMAL`` cove
 Two commit policies (``commit=``):
 
 ``"save"`` (the default)
-    Every ``save``/``save_step``/``store``/``delete`` commits before it returns. This is
-    what the engine needs today: it calls an action right after saving the step Running,
-    in the same task step, and ``submit`` returns an id its caller may acknowledge.
+    Every ``save``/``save_step``/``store``/``delete`` commits before it returns: the
+    simplest guarantee, for any caller.
 
 ``"tick"``
     Writes of one event-loop iteration are buffered (the last write of each step and
@@ -33,9 +32,11 @@ Two commit policies (``commit=``):
     before the commit in the same iteration can only have *written* more (its writes
     join the same transaction), so a crash loses a whole tick or nothing, never a
     transition something was already done about. What runs synchronously after a write,
-    in the same task step, is not covered: the engine must ``await store.committed()``
-    between saving a step Running and calling its action, and before ``submit``
-    returns. Until the engine does, use ``"save"``. The benchmark measures both
+    in the same task step, is not covered; the engine is built for this: it writes a
+    step Running when it dispatches it, before the step's task exists (so the commit
+    precedes the action), and ``submit`` awaits ``committed()`` before returning an id.
+    A compensation is recorded when it ends, so one interrupted by a crash runs again on
+    recovery: compensations should be idempotent. The benchmark measures both policies
     (``windtunnel bench engine --store sqlite --commit tick``).
 
 Faults are loud: a file that is not a store (garbage, truncated, corrupt, someone else's

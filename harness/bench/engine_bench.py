@@ -124,9 +124,10 @@ class _Stores:
 async def _engine_run(compiled: CompiledWorkflow, stores: _Stores) -> None:
     async with stores.engine() as engine:
         engine.register(compiled)
-        result = await engine.run(compiled)
-    if result.status is not ExecutionStatus.SUCCEEDED:
-        raise RuntimeError(f"benchmark workflow ended {result.status}: {result.execution.error}")
+        # The outcome only: reading every step back is not part of running them.
+        record = await engine.finished(await engine.submit(compiled))
+    if record.status is not ExecutionStatus.SUCCEEDED:
+        raise RuntimeError(f"benchmark workflow ended {record.status}: {record.error}")
 
 
 def _timed(factory: Callable[[], Awaitable[None]]) -> tuple[float, float]:

@@ -175,3 +175,12 @@ async def test_async_event_stream_and_a_broken_subscriber(engine: Engine, wf: WF
     assert seen[-1] is EventKind.EXECUTION_FINISHED
     assert (await engine.wait(execution_id)).status is ExecutionStatus.SUCCEEDED
     assert [str(e) for e in engine.events.errors] == ["listener bug"]
+
+
+async def test_finished_returns_the_outcome_without_loading_steps(engine: Engine, wf: WF) -> None:
+    execution_id = await engine.submit(wf({"id": "a", "action": "sleep", "params": {"seconds": 3}}))
+    record = await engine.finished(execution_id)
+    assert record.status is ExecutionStatus.SUCCEEDED
+    assert record == engine.get(execution_id).execution
+    with pytest.raises(UnknownExecutionError):
+        await engine.finished("nope")
