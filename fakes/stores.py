@@ -41,15 +41,19 @@ class InMemoryStateStorage:
                 table[record.step_id] = record
 
     def save_step(self, execution_id: str, step: StepRecord) -> None:
-        """Upsert one step record of an execution already saved."""
-        with self._lock:
-            try:
-                self._steps[execution_id][step.step_id] = step
-            except KeyError:
-                raise KeyError(
-                    f"cannot save step '{step.step_id}' of execution '{execution_id}': its "
-                    "execution record was never saved"
-                ) from None
+        """Upsert one step record of an execution already saved.
+
+        No lock: this runs twice per step, and a lookup followed by one dict store is
+        safe under the GIL against every other method here (they replace or copy whole
+        tables, each in one C-level operation, under the lock among themselves).
+        """
+        try:
+            self._steps[execution_id][step.step_id] = step
+        except KeyError:
+            raise KeyError(
+                f"cannot save step '{step.step_id}' of execution '{execution_id}': its "
+                "execution record was never saved"
+            ) from None
 
     def load(self, execution_id: str) -> ExecutionState | None:
         """A copy of the execution and its steps, or None."""
