@@ -189,14 +189,13 @@ class DispatchMixin:
         first write) has committed it before the task's first step, and so before the
         action does anything.
         """
-        if run.compiled.steps[index].resources is not None and not self._admit(run, index):
+        step = run.compiled.steps[index]
+        if step.resources is not None and not self._admit(run, index):
             return
         previous = run.steps[index]
-        state = run.steps[index] = StepState(run.compiled.steps[index].spec.id)
+        state = run.steps[index] = StepState(step.spec.id, _RUNNING, run.clock())
         if previous is not None:  # rerun after recovery: keep the interrupted attempts
             state.attempts = previous.attempts
-        state.status = _RUNNING
-        state.started_at = run.clock()
         self._save_step(run.execution_id, state.record())
         run.running += 1
         self._running += 1

@@ -35,14 +35,19 @@ class StepState:
         "warnings",
     )
 
-    def __init__(self, step_id: str) -> None:
+    def __init__(
+        self,
+        step_id: str,
+        status: StepStatus = StepStatus.PENDING,
+        started_at: float | None = None,
+    ) -> None:
         self.step_id = step_id
-        self.status = StepStatus.PENDING
+        self.status = status
         self.attempts: tuple[AttemptRecord, ...] = ()
         self.outputs: Mapping[str, Any] | None = None
         self.error: str | None = None
         self.reason: str | None = None
-        self.started_at: float | None = None
+        self.started_at = started_at
         self.finished_at: float | None = None
         self.compensation: Mapping[str, Any] | None = None
         self.warnings: tuple[str, ...] = ()

@@ -221,7 +221,10 @@ def _run(
     compare_us = scale = None
     if compare_steps:
         small = _new_engine().register(layered_template(compare_steps, layers))
-        compare_us = _per_step(small, compare_steps, layers, max(repeats, 5), stores).engine_cpu
+        # The small run is ten times shorter, so noise weighs ten times more: more tries.
+        compare_us = _per_step(
+            small, compare_steps, layers, max(repeats * 3, 15), stores
+        ).engine_cpu
         scale = engine_us / compare_us
     return EngineBenchResult(
         steps=steps,
