@@ -61,12 +61,6 @@ from engine.storage import ExecutionRepository, StateStorage
 from engine.template import WorkflowTemplate
 from engine.validation import compile_template
 
-_CANCELLED = StepStatus.CANCELLED
-_RUNNING = StepStatus.RUNNING
-_SUCCEEDED = StepStatus.SUCCEEDED
-# Builds a named tuple without its Python-level __new__: used on the per-step hot path.
-_new_tuple = tuple.__new__
-
 
 class Engine(DispatchMixin, StepTaskMixin, FinishingMixin):
     """Runs workflow executions on the current asyncio event loop.
@@ -94,7 +88,8 @@ class Engine(DispatchMixin, StepTaskMixin, FinishingMixin):
         self.actions = actions if actions is not None else default_registry()
         self.state = state_storage
         self._save_step = state_storage.save_step  # bound once: called twice per step
-        # Stores that commit in batches expose ``committed()``: awaited before acting.
+        # Stores that commit a loop tick's writes together expose ``committed()``: submit
+        # awaits it before handing out an id (steps need no wait: see _dispatch).
         self._committed: Callable[[], Awaitable[None]] | None = getattr(
             state_storage, "committed", None
         )
