@@ -153,36 +153,9 @@ class SimulatedCluster:
         taints: list[JsonObj] | None = None,
     ) -> JsonObj:
         """Create a node; its kubelet reports it Ready at once."""
-        shape = shape or self.config.node_shape
-        node: JsonObj = {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {
-                "name": name,
-                "labels": {
-                    "kubernetes.io/hostname": name,
-                    "kubernetes.io/os": "linux",
-                    "kubernetes.io/arch": "amd64",
-                    **shape.labels,
-                    **(labels or {}),
-                },
-            },
-            "spec": {"podCIDR": "10.244.0.0/24"},
-            "status": {
-                "capacity": {
-                    "cpu": shape.cpu,
-                    "memory": shape.memory,
-                    "pods": str(shape.pods),
-                    "ephemeral-storage": "100Gi",
-                },
-                "allocatable": {
-                    "cpu": shape.cpu,
-                    "memory": shape.memory,
-                    "pods": str(shape.pods),
-                    "ephemeral-storage": "100Gi",
-                },
-            },
-        }
+        node = bulk.node_object(name, shape or self.config.node_shape, self.api.now())
+        del node["status"]["conditions"]  # reported by the kubelet's node stage
+        node["metadata"]["labels"].update(labels or {})
         if taints:
             node["spec"]["taints"] = taints
         created: JsonObj = self.api.create("nodes", node)

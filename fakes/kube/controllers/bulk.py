@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakes.kube.controllers.access import owner_reference
 from fakes.kube.controllers.deployment import HASH_LABEL, REVISION, template_hash
+from fakes.kube.controllers.kubelet import NODE_INFO, node_addresses
 from fakes.kube.controllers.scheduler import NodeInfo, pod_requests
 from fakes.kube.defaults import default_deployment, default_pod
 
@@ -78,13 +79,8 @@ def node_object(name: str, shape: NodeShape, now: str) -> JsonObj:
             "capacity": dict(resources),
             "allocatable": dict(resources),
             "conditions": conditions,
-            "addresses": [{"type": "Hostname", "address": name}],
-            "nodeInfo": {
-                "architecture": "amd64",
-                "operatingSystem": "linux",
-                "kubeletVersion": "v1.33.0",
-                "containerRuntimeVersion": "containerd://1.7.0",
-            },
+            "addresses": node_addresses(name),
+            "nodeInfo": dict(NODE_INFO),
         },
     }
 

@@ -356,28 +356,8 @@ class Kubelet:
         capacity.setdefault("ephemeral-storage", "100Gi")
         status.setdefault("allocatable", dict(capacity))
         name = node["metadata"]["name"]
-        status.setdefault(
-            "addresses",
-            [
-                {"type": "InternalIP", "address": _node_ip(name)},
-                {"type": "Hostname", "address": name},
-            ],
-        )
-        status.setdefault(
-            "nodeInfo",
-            {
-                "architecture": "amd64",
-                "operatingSystem": "linux",
-                "kubeletVersion": "v1.33.0",
-                "kubeProxyVersion": "",
-                "containerRuntimeVersion": "containerd://1.7.0",
-                "kernelVersion": "6.1.0",
-                "osImage": "windtunnel",
-                "machineID": "",
-                "systemUUID": "",
-                "bootID": "",
-            },
-        )
+        status.setdefault("addresses", node_addresses(name))
+        status.setdefault("nodeInfo", dict(NODE_INFO))
         labels = node["metadata"].setdefault("labels", {})
         labels.setdefault("kubernetes.io/hostname", name)
         labels.setdefault("kubernetes.io/os", "linux")
@@ -402,6 +382,29 @@ _PRESSURE_REASONS = {
     "DiskPressure": "KubeletHasNoDiskPressure",
     "PIDPressure": "KubeletHasSufficientPID",
 }
+
+
+NODE_INFO = {
+    "architecture": "amd64",
+    "operatingSystem": "linux",
+    "kubeletVersion": "v1.33.0",
+    "kubeProxyVersion": "",
+    "containerRuntimeVersion": "containerd://1.7.0",
+    "kernelVersion": "6.1.0",
+    "osImage": "windtunnel",
+    "machineID": "",
+    "systemUUID": "",
+    "bootID": "",
+}
+"""What a simulated kubelet reports; every field the official client requires is set."""
+
+
+def node_addresses(name: str) -> list[dict[str, str]]:
+    """A node's InternalIP and Hostname addresses, as its kubelet reports them."""
+    return [
+        {"type": "InternalIP", "address": _node_ip(name)},
+        {"type": "Hostname", "address": name},
+    ]
 
 
 def _node_ip(name: str) -> str:

@@ -75,3 +75,22 @@ async def test_bulk_placement_respects_capacity() -> None:
     sim.add_settled_deployment(deployment("big", 6, cpu="1"))  # 4 CPUs per node
     with pytest.raises(ValueError, match="no room for another pod"):
         sim.add_settled_deployment(deployment("more", 3, cpu="1"))
+
+
+async def test_bulk_nodes_read_through_the_official_client_like_kubelet_nodes() -> None:
+    from kubernetes.aio import client
+
+    sim = SimulatedCluster(seed=1, nodes=1)  # node-1 is initialized by its kubelet stage
+    sim.add_nodes(2, prefix="bulk-")
+    await sim.start()
+    api = sim.aio_api_client()
+    try:
+        await sim.settle()
+        nodes = {n.metadata.name: n for n in (await client.CoreV1Api(api).list_node()).items}
+        assert set(nodes) == {"node-1", "bulk-1", "bulk-2"}
+        kubelet, bulk = nodes["node-1"].status, nodes["bulk-1"].status
+        assert bulk.node_info.to_dict() == kubelet.node_info.to_dict()
+        assert [a.type for a in bulk.addresses] == [a.type for a in kubelet.addresses]
+    finally:
+        await api.close()
+        await sim.stop()
