@@ -93,6 +93,11 @@ class Engine(DispatchMixin, StepTaskMixin, FinishingMixin):
         self._committed: Callable[[], Awaitable[None]] | None = getattr(
             state_storage, "committed", None
         )
+        # Such stores learn of a failed commit only after the writes it held were made:
+        # ``write_failure()`` tells a step about to act that its Running record was lost.
+        self._write_failure: Callable[[], Exception | None] | None = getattr(
+            state_storage, "write_failure", None
+        )
         self.repository = repository
         self.dead_letters: DeadLetterStore = (
             dead_letters if dead_letters is not None else DeadLetterQueue()

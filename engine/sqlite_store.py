@@ -16,11 +16,7 @@ engine's recovery guarantee is stated for process crashes, which ``NORMAL`` cove
 
 Two commit policies (``commit=``):
 
-``"save"`` (the default)
-    Every ``save``/``save_step``/``store``/``delete`` commits before it returns: the
-    simplest guarantee, for any caller.
-
-``"tick"``
+``"tick"`` (the default, what the engine is built for)
     Writes of one event-loop iteration are buffered (the last write of each step and
     execution wins) and committed together by a ``loop.call_soon`` callback scheduled at
     the tick's first write. ``await store.committed()`` waits for that commit and raises
@@ -36,8 +32,14 @@ Two commit policies (``commit=``):
     step Running when it dispatches it, before the step's task exists (so the commit
     precedes the action), and ``submit`` awaits ``committed()`` before returning an id.
     A compensation is recorded when it ends, so one interrupted by a crash runs again on
-    recovery: compensations should be idempotent. The benchmark measures both policies
-    (``windtunnel bench engine --store sqlite --commit tick``).
+    recovery: compensations should be idempotent. The crash-recovery test SIGKILLs an
+    engine in this mode and in ``"save"`` mode.
+
+``"save"``
+    Every ``save``/``save_step``/``store``/``delete`` commits before it returns: the
+    simplest guarantee, for callers that act on a write synchronously. It costs a
+    transaction per transition, about twice the engine's time per step with ``"tick"``
+    (``windtunnel bench engine --store sqlite --commit save|tick``).
 
 Faults are loud: a file that is not a store (garbage, truncated, corrupt, someone else's
 database), a schema newer than the code, and a write that cannot be committed (disk full,
@@ -60,7 +62,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from engine.records import DeadLetter, ExecutionRecord, ExecutionState, StepRecord
@@ -99,7 +101,7 @@ class SqliteStore:
         self,
         path: str | os.PathLike[str],
         *,
-        commit: CommitPolicy = "save",
+        commit: CommitPolicy = "tick",
         busy_timeout: float = 5.0,
         max_bytes: int | None = None,
     ) -> None:
@@ -179,7 +181,9 @@ class SqliteStore:
             self._check_writable()
             self._flush_locked()
             try:
-                self._conn.execute("DELETE FROM executions WHERE execution_id = ?", (execution_id,))
+                with self._transaction() as conn:
+                    conn.execute("DELETE FROM steps WHERE execution_id = ?", (execution_id,))
+                    conn.execute("DELETE FROM executions WHERE execution_id = ?", (execution_id,))
             except sqlite3.Error as exc:
                 raise write_error(self.path, f"deleting execution '{execution_id}'", exc) from exc
             self._known.discard(execution_id)
@@ -268,12 +272,9 @@ class SqliteStore:
             self._check_writable()
             self._flush_locked()
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._conn.execute(sql, params)
-                self._conn.execute("COMMIT")
+                with self._transaction() as conn:
+                    conn.execute(sql, params)
             except sqlite3.Error as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
                 raise write_error(self.path, what, exc) from exc
 
     # ------------------------------------------------------------------ commits and lifecycle
@@ -289,6 +290,15 @@ class SqliteStore:
             await asyncio.shield(tick)
         if self._failure is not None:
             raise self._failure
+
+    def write_failure(self) -> StoreError | None:
+        """The error of a failed deferred commit, or None while every commit succeeded.
+
+        The engine asks before each attempt of a step: in ``"tick"`` mode the commit of
+        a step's Running record runs before the step's task starts, but it can fail, and
+        then the action must not act on a transition that was never recorded.
+        """
+        return self._failure
 
     def flush(self) -> None:
         """Commit the open tick's writes now; raises :class:`StoreError` if that fails."""
@@ -393,26 +403,32 @@ class SqliteStore:
     ) -> None:
         if not (executions or steps):
             return
-        conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction() as conn:
                 if executions:
                     conn.executemany(UPSERT_EXECUTION, executions)
                 if steps:
                     conn.executemany(UPSERT_STEP, steps)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"{what} in the store {self.path} broke an integrity rule ({exc}); nothing of "
-                "it was stored: save the execution record before its steps"
+                "it was stored: an idempotency key can belong to one execution only"
             ) from exc
         except sqlite3.Error as exc:
             raise write_error(self.path, what, exc) from exc
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def _check_open(self) -> None:
         if self._closed:

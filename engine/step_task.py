@@ -78,7 +78,12 @@ class StepTaskMixin:
             )
             permit = None
             attempt = 0
+            write_failure = self._write_failure
             while params is not None:
+                if write_failure is not None and (lost := write_failure()) is not None:
+                    # What this attempt would act on was never recorded: stop here.
+                    self._abort(run, index, lost)
+                    return
                 attempt += 1
                 context = ActionContext(
                     run.execution_id,

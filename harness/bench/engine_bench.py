@@ -103,7 +103,7 @@ class _Stores:
     """Where the engine under measurement writes: memory, or a new SQLite file per run."""
 
     kind: StoreKind = "memory"
-    commit: CommitPolicy = "save"
+    commit: CommitPolicy = "tick"
     directory: Path | None = None
 
     @asynccontextmanager
@@ -191,7 +191,7 @@ def run_engine_bench(
     repeats: int = 5,
     compare_steps: int | None = 1_000,
     store: StoreKind = "memory",
-    commit: CommitPolicy = "save",
+    commit: CommitPolicy = "tick",
 ) -> EngineBenchResult:
     """Measure the engine and the floor at ``steps`` (and per-step scaling vs ``compare_steps``).
 

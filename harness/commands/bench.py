@@ -32,9 +32,10 @@ def engine(
         help="Stores the engine writes to: memory, or sqlite (a new file per run, in a temp dir).",
     ),
     commit: str = typer.Option(
-        "save",
+        "tick",
         "--commit",
-        help="SQLite commit policy: save (one commit per write) or tick (one per loop tick).",
+        help="SQLite commit policy: tick (one commit per loop tick, the store's default) "
+        "or save (one per write).",
     ),
     as_json: bool = typer.Option(False, "--json", help="End with one JSON line of the results."),
 ) -> None:

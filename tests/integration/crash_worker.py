@@ -1,7 +1,9 @@
 """A real engine process for the crash-recovery test: run it, SIGKILL it, recover it.
 
-    python crash_worker.py start   DB LOG N   # submit N executions, say KILL-ME, run on
-    python crash_worker.py recover DB LOG N   # resume what the killed process left
+    python crash_worker.py start   DB LOG N COMMIT  # submit N executions, say KILL-ME, run on
+    python crash_worker.py recover DB LOG N COMMIT  # resume what the killed process left
+
+COMMIT is the store's commit policy, ``tick`` or ``save``.
 
 Every action writes "start"/"end" lines to LOG (flushed, so they outlive a SIGKILL),
 which is how the test checks that no completed step ever runs twice.
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine import ActionContext, Engine, EventKind, ExecutionStatus, WorkflowTemplate
-from engine.sqlite_store import SqliteDeadLetters, SqliteStore
+from engine.sqlite_store import CommitPolicy, SqliteDeadLetters, SqliteStore
 
 TEMPLATE = WorkflowTemplate.model_validate(
     {
@@ -33,8 +35,8 @@ TEMPLATE = WorkflowTemplate.model_validate(
 TERMINAL = {s for s in ExecutionStatus if s.terminal}
 
 
-def build(db: str, log_path: str) -> tuple[Engine, SqliteStore, Any]:
-    store = SqliteStore(db)
+def build(db: str, log_path: str, commit: CommitPolicy) -> tuple[Engine, SqliteStore, Any]:
+    store = SqliteStore(db, commit=commit)
     log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
 
     async def work(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -58,26 +60,34 @@ def build(db: str, log_path: str) -> tuple[Engine, SqliteStore, Any]:
     return engine, store, log
 
 
-async def start(db: str, log_path: str, count: int) -> None:
-    engine, _, _ = build(db, log_path)
+async def start(db: str, log_path: str, count: int, commit: CommitPolicy) -> None:
+    engine, _, _ = build(db, log_path, commit)
     finished = 0
+    submitted = False
+
+    def ready_to_die() -> None:
+        # Every submission acknowledged and a quarter finished: the rest are in flight.
+        if submitted and finished == count // 4:
+            print("KILL-ME", flush=True)
 
     def on_event(event: Any) -> None:
         nonlocal finished
         if event.kind is EventKind.EXECUTION_FINISHED:
             finished += 1
-            if finished == count // 4:
-                print("KILL-ME", flush=True)
+            ready_to_die()
 
     engine.events.subscribe(on_event)
     for i in range(count):
         await engine.submit("crashy", execution_id=f"x{i:04d}")
+    submitted = True
     print("SUBMITTED", flush=True)
+    if finished >= count // 4:
+        print("KILL-ME", flush=True)
     await asyncio.Event().wait()  # run until killed
 
 
-async def recover(db: str, log_path: str, count: int) -> None:
-    engine, store, log = build(db, log_path)
+async def recover(db: str, log_path: str, count: int, commit: CommitPolicy) -> None:
+    engine, store, log = build(db, log_path, commit)
     ids = await engine.recover()
     for execution_id in ids:
         await engine.wait(execution_id)
@@ -88,5 +98,8 @@ async def recover(db: str, log_path: str, count: int) -> None:
 
 
 if __name__ == "__main__":
-    mode, db, log_file, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    asyncio.run({"start": start, "recover": recover}[mode](db, log_file, n))
+    mode, db, log_file, n, policy = sys.argv[1:6]
+    if policy not in ("tick", "save"):
+        sys.exit(f"COMMIT must be tick or save, got {policy!r}")
+    commit: CommitPolicy = "tick" if policy == "tick" else "save"
+    asyncio.run({"start": start, "recover": recover}[mode](db, log_file, int(n), commit))

@@ -3,7 +3,9 @@
 The engine runs in a subprocess on a SQLite store. It is killed with SIGKILL (no
 cleanup of any kind) while executions are in flight, then a new process recovers from
 the same file. Every execution must reach a terminal status, none may be lost, and no
-step recorded as completed may run again; interrupted steps rerun only if idempotent.
+step recorded as completed may run again; interrupted steps rerun only if idempotent;
+no action ever started before its step's Running record was committed. Both commit
+policies are killed: per write, and per loop tick (whose ordering argument this tests).
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ def starts(log: Path) -> Counter[tuple[str, str]]:
     return counts
 
 
-def worker(mode: str, db: Path, log: Path) -> subprocess.Popen[str]:
+def worker(mode: str, db: Path, log: Path, commit: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, str(WORKER), mode, str(db), str(log), str(COUNT)],
+        [sys.executable, str(WORKER), mode, str(db), str(log), str(COUNT), commit],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -48,9 +50,10 @@ def worker(mode: str, db: Path, log: Path) -> subprocess.Popen[str]:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_flight_then_recover(tmp_path: Path) -> None:
+@pytest.mark.parametrize("commit", ["tick", "save"])
+def test_sigkill_mid_flight_then_recover(tmp_path: Path, commit: str) -> None:
     db, log = tmp_path / "engine.db", tmp_path / "actions.log"
-    first = worker("start", db, log)
+    first = worker("start", db, log, commit)
     assert first.stdout is not None
     try:
         lines = []
@@ -79,8 +82,15 @@ def test_sigkill_mid_flight_then_recover(tmp_path: Path) -> None:
     }
     assert unfinished
     assert running
+    for execution_id, state in before.items():
+        assert state is not None
+        for step_id in IDEMPOTENT:
+            record = state.steps.get(step_id)
+            if record is None or record.status is StepStatus.PENDING:
+                # Its action cannot have started: Running is committed first.
+                assert starts_before[(execution_id, step_id)] == 0, (execution_id, step_id)
 
-    second = worker("recover", db, log)
+    second = worker("recover", db, log, commit)
     out, _ = second.communicate(timeout=120)
     assert second.returncode == 0, out
     summary = json.loads(out.strip().splitlines()[-1])
@@ -107,4 +117,6 @@ def test_sigkill_mid_flight_then_recover(tmp_path: Path) -> None:
             elif record.status is StepStatus.RUNNING:
                 assert state.steps[step_id].status is StepStatus.SUCCEEDED, key
                 assert starts_after[key] == starts_before[key] + 1, key
+            else:  # pending: runs at most once, after the recovery
+                assert starts_after[key] <= 1, key
     assert max(starts_after.values()) <= 2

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine import Engine, ExecutionStatus, StepStatus, WorkflowTemplate
-from engine.sqlite_store import SqliteStore
+from engine import ActionContext, Engine, ExecutionStatus, StepStatus, WorkflowTemplate
+from engine.sqlite_store import CommitPolicy, SqliteStore
 from engine.storage import StoreError
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.looptime]
@@ -83,11 +84,14 @@ async def test_a_store_that_cannot_write_fails_the_submission_visibly(tmp_path: 
         await engine.aclose()
 
 
-async def test_a_write_that_fails_mid_run_fails_the_execution_visibly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("commit", ["tick", "save"])
+async def test_a_write_that_fails_mid_run_fails_the_execution_visibly(
+    tmp_path: Path, commit: CommitPolicy
+) -> None:
     path = tmp_path / "engine.db"
     other = sqlite3.connect(path, isolation_level=None)
     try:
-        with SqliteStore(path, busy_timeout=0.05) as store:
+        with SqliteStore(path, busy_timeout=0.05, commit=commit) as store:
             engine = Engine(state_storage=store, repository=store)
             execution_id = await engine.submit(_workflow(), {})
             other.execute("BEGIN EXCLUSIVE")  # the first step's Running write cannot commit
@@ -100,3 +104,48 @@ async def test_a_write_that_fails_mid_run_fails_the_execution_visibly(tmp_path: 
             assert engine.active_executions() == []
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("commit", ["tick", "save"])
+async def test_no_action_acts_on_a_running_record_that_failed_to_commit(
+    tmp_path: Path, commit: CommitPolicy
+) -> None:
+    """A per-tick commit runs before the next step's task, but it may fail: then no act."""
+    path = tmp_path / "engine.db"
+    acted: list[str] = []
+
+    async def act(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        acted.append(ctx.step_id)
+        return {}
+
+    template = WorkflowTemplate.model_validate(
+        {
+            "name": "gated",
+            "steps": [
+                {"id": "gate", "action": "sleep", "params": {"seconds": 5}},
+                {"id": "act", "action": "act", "depends_on": ["gate"]},
+            ],
+        }
+    )
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        with SqliteStore(path, busy_timeout=0.05, commit=commit) as store:
+            engine = Engine(state_storage=store, repository=store)
+            engine.actions.register("act", act)
+            execution_id = await engine.submit(template, {})
+            await asyncio.sleep(1)  # gate is running, its record committed
+            other.execute("BEGIN EXCLUSIVE")  # gate's end and act's start cannot commit
+            try:
+                with pytest.raises(StoreError, match="write lock"):
+                    async with asyncio.timeout(3600):
+                        await engine.wait(execution_id)
+            finally:
+                other.execute("ROLLBACK")
+        assert acted == []
+    finally:
+        other.close()
+    with SqliteStore(path) as store:
+        state = store.load(execution_id)
+    assert state is not None
+    assert state.step("gate").status is StepStatus.RUNNING  # what was last committed
+    assert "act" not in state.steps or state.step("act").status is StepStatus.PENDING

@@ -42,7 +42,7 @@ def test_a_reopened_store_has_everything_and_is_wal_at_version_1(tmp_path: Path)
         loaded = store.load("e1")
         assert loaded is not None
         assert loaded.step("a").outputs == {"n": 1}
-        assert store.schema_version() == MIGRATIONS[-1].version == 1
+        assert store.schema_version() == MIGRATIONS[-1].version == 2
     assert _committed_rows(path, "PRAGMA journal_mode") == [("wal",)]
 
 
@@ -77,7 +77,7 @@ def test_a_store_from_a_newer_schema_is_refused_naming_both_versions(tmp_path: P
     with conn:
         conn.execute("INSERT INTO schema_version VALUES (7, 'from the future')")
     conn.close()
-    with pytest.raises(StoreError, match="has schema version 7, newer than version 1"):
+    with pytest.raises(StoreError, match="has schema version 7, newer than version 2"):
         SqliteStore(path)
 
 
@@ -98,18 +98,83 @@ def test_a_new_migration_upgrades_a_store_in_place_and_old_code_then_refuses_it(
 ) -> None:
     path = tmp_path / "s.db"
     _seed(path)
-    v2 = Migration(
-        2, "executions carry an owner", ("ALTER TABLE executions ADD COLUMN owner TEXT",)
+    latest = MIGRATIONS[-1].version
+    nxt = Migration(
+        latest + 1, "executions carry an owner", ("ALTER TABLE executions ADD COLUMN owner TEXT",)
     )
-    conn = open_database(str(path), busy_timeout=1, max_bytes=None, migrations=(*MIGRATIONS, v2))
+    conn = open_database(str(path), busy_timeout=1, max_bytes=None, migrations=(*MIGRATIONS, nxt))
     conn.close()
     assert _committed_rows(path, "SELECT version, description FROM schema_version") == [
-        (1, "executions and steps"),
-        (2, "executions carry an owner"),
+        *((m.version, m.description) for m in MIGRATIONS),
+        (latest + 1, "executions carry an owner"),
     ]
     assert _committed_rows(path, "SELECT execution_id, owner FROM executions") == [("e1", None)]
-    with pytest.raises(StoreError, match="schema version 2, newer than version 1"):
+    with pytest.raises(
+        StoreError, match=f"schema version {latest + 1}, newer than version {latest}"
+    ):
         SqliteStore(path)
+
+
+def test_a_version_1_store_is_upgraded_with_every_step_record_intact(tmp_path: Path) -> None:
+    """Version 2 folds a step's eleven columns into one JSON record; nothing may be lost."""
+    path = tmp_path / "s.db"
+    steps = [
+        StepRecord(
+            "a",
+            StepStatus.FAILED,
+            (AttemptRecord(1, 0.5, 1.5, "boom", 2.0), AttemptRecord(2, 3.5, 4.25, "again")),
+            {"n": 1, "nested": {"list": [1, "two", None]}},
+            "again",
+            "retries exhausted",
+            0.5,
+            4.25,
+            {"status": "Succeeded", "outputs": {"undone": True}},
+            ("latency above 2s",),
+        ),
+        StepRecord("b", StepStatus.RUNNING, started_at=5.0),
+        StepRecord("c", StepStatus.PENDING),
+    ]
+    v1_columns = (
+        "execution_id, step_id, status, attempts, outputs, error, reason, started_at, "
+        "finished_at, compensation, warnings"
+    )
+    conn = open_database(str(path), busy_timeout=1, max_bytes=None, migrations=MIGRATIONS[:1])
+    with conn:
+        conn.execute(
+            "INSERT INTO executions (execution_id, workflow, version, status, inputs, "
+            "created_at, priority) VALUES ('e1', 'wf', 1, 'Running', '{}', 1.0, 0)"
+        )
+        conn.executemany(
+            f"INSERT INTO steps ({v1_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    "e1",
+                    "a",
+                    "Failed",
+                    '[[1,0.5,1.5,"boom",2.0],[2,3.5,4.25,"again",null]]',
+                    '{"n":1,"nested":{"list":[1,"two",null]}}',
+                    "again",
+                    "retries exhausted",
+                    0.5,
+                    4.25,
+                    '{"status":"Succeeded","outputs":{"undone":true}}',
+                    '["latency above 2s"]',
+                ),
+                ("e1", "b", "Running", "[]", None, None, None, 5.0, None, None, "[]"),
+                ("e1", "c", "Pending", "[]", None, None, None, None, None, None, "[]"),
+            ],
+        )
+    conn.close()
+    with SqliteStore(path) as store:
+        assert store.schema_version() == MIGRATIONS[-1].version
+        loaded = store.load("e1")
+        assert loaded is not None
+        assert [loaded.step(s.step_id) for s in steps] == steps
+        # And what the new code writes reads back the same as what was migrated.
+        store.save("e1", None, steps)
+        again = store.load("e1")
+        assert again is not None
+        assert [again.step(s.step_id) for s in steps] == steps
 
 
 # ---------------------------------------------------------------------- faults
@@ -322,6 +387,8 @@ async def test_a_tick_store_written_from_another_thread_commits_at_once(tmp_path
         thread.start()
         thread.join()
         assert _committed_rows(path, "SELECT count(*) FROM executions") == [(1,)]
-        assert _committed_rows(path, "SELECT attempts FROM steps") == [("[[1,0.5,1.5,null,null]]",)]
+        assert _committed_rows(path, "SELECT json_extract(record, '$.attempts') FROM steps") == [
+            ("[[1,0.5,1.5,null,null]]",)
+        ]
     finally:
         store.close()
