@@ -94,9 +94,11 @@ def step_row(execution_id: str, step: StepRecord) -> tuple[str, str, str, str]:
 
     The record is one JSON object with a key per other field of :class:`StepRecord`
     (``attempts``, ``outputs``, ``error``, ``reason``, ``started_at``, ``finished_at``,
-    ``compensation``, ``warnings``); ``json_extract(record, '$.error')`` queries it.
-    Formatting a float exactly is the dearest part (about a microsecond here), so a time
-    shared by the step and its attempt -- the same float object -- is formatted once.
+    ``compensation``, ``warnings``), left out while the field has its default (null, or
+    empty for attempts and warnings): ``json_extract(record, '$.error')`` queries it
+    either way. Formatting a float exactly is the dearest part (about a microsecond
+    here), so a time shared by the step and its attempt -- the same float object -- is
+    formatted once.
     """
     step_id, status, attempts, outputs, error, reason, started, finished, compensation, warnings = (
         step
@@ -112,23 +114,10 @@ def step_row(execution_id: str, step: StepRecord) -> tuple[str, str, str, str]:
         and not warnings
     ):
         # A step just dispatched: written once per step, on the dispatch path.
-        record = (
-            '{"attempts":[],"outputs":null,"error":null,"reason":null,'
-            f'"started_at":{started_json},"finished_at":null,"compensation":null,"warnings":[]}}'
-        )
-        return (execution_id, step_id, status, record)
-    if outputs is None:
-        outputs_json = "null"
-    elif not outputs:
-        outputs_json = "{}"
-    else:
-        outputs_json = to_json(
-            dict(outputs), f"the outputs of step '{step_id}' of execution '{execution_id}'"
-        )
-    finished_json = _time(finished)
-    if not attempts:
-        attempts_json = "[]"
-    else:
+        return (execution_id, step_id, status, f'{{"started_at":{started_json}}}')
+    finished_json = "null" if finished is None else _time(finished)
+    fields = []
+    if attempts:
         parts = []
         for a in attempts:
             number, a_started, a_finished, a_error, a_delay = a
@@ -139,29 +128,28 @@ def step_row(execution_id: str, step: StepRecord) -> tuple[str, str, str, str]:
             else:
                 what = f"an attempt of step '{step_id}' of execution '{execution_id}'"
                 parts.append(to_json(list(a), what))
-        attempts_json = f"[{','.join(parts)}]"
-    compensation_json = (
-        "null"
-        if compensation is None
-        else to_json(dict(compensation), _of(step_id, "compensation"))
-    )
-    warnings_json = "[]" if not warnings else to_json(list(warnings), _of(step_id, "warnings"))
-    record = (
-        f'{{"attempts":{attempts_json},"outputs":{outputs_json},'
-        f'"error":{"null" if error is None else _text(error)},'
-        f'"reason":{"null" if reason is None else _text(reason)},'
-        f'"started_at":{started_json},"finished_at":{finished_json},'
-        f'"compensation":{compensation_json},"warnings":{warnings_json}}}'
-    )
-    return (execution_id, step_id, status, record)
+        fields.append(f'"attempts":[{",".join(parts)}]')
+    if outputs is not None:
+        what = f"the outputs of step '{step_id}' of execution '{execution_id}'"
+        fields.append(f'"outputs":{to_json(dict(outputs), what) if outputs else "{}"}')
+    if error is not None:
+        fields.append(f'"error":{to_json(error, _of(step_id, "error"))}')
+    if reason is not None:
+        fields.append(f'"reason":{to_json(reason, _of(step_id, "reason"))}')
+    if started is not None:
+        fields.append(f'"started_at":{started_json}')
+    if finished is not None:
+        fields.append(f'"finished_at":{finished_json}')
+    if compensation is not None:
+        what = _of(step_id, "compensation")
+        fields.append(f'"compensation":{to_json(dict(compensation), what)}')
+    if warnings:
+        fields.append(f'"warnings":{to_json(list(warnings), _of(step_id, "warnings"))}')
+    return (execution_id, step_id, status, f"{{{','.join(fields)}}}")
 
 
 def _of(step_id: str, what: str) -> str:
     return f"the {what} of step '{step_id}'"
-
-
-def _text(value: str) -> str:
-    return to_json(value, "a step's error text")
 
 
 def _time(value: float | None) -> str:
@@ -197,19 +185,21 @@ def execution_record(row: tuple[Any, ...]) -> ExecutionRecord:
 def step_record(row: tuple[Any, ...]) -> StepRecord:
     """The record of a ``steps`` row selected with :data:`SELECT_STEPS`."""
     fields = _loads(row[2])
-    compensation = fields["compensation"]
+    get = fields.get
+    attempts = get("attempts")
+    warnings = get("warnings")
     return _new_tuple(
         StepRecord,
         (
             row[0],
             _STEP_STATUS[row[1]],
-            tuple(_new_tuple(AttemptRecord, a) for a in fields["attempts"]),
-            fields["outputs"],
-            fields["error"],
-            fields["reason"],
-            fields["started_at"],
-            fields["finished_at"],
-            compensation,
-            tuple(fields["warnings"]),
+            () if not attempts else tuple(_new_tuple(AttemptRecord, a) for a in attempts),
+            get("outputs"),
+            get("error"),
+            get("reason"),
+            get("started_at"),
+            get("finished_at"),
+            get("compensation"),
+            () if not warnings else tuple(warnings),
         ),
     )

@@ -85,6 +85,8 @@ __all__ = ["CommitPolicy", "SqliteStore"]
 
 CommitPolicy = Literal["save", "tick"]
 
+_running_loop = asyncio._get_running_loop  # None outside a loop, without raising
+
 
 class SqliteStore:
     """Execution state and history in one SQLite file (see the module docstring).
@@ -151,12 +153,16 @@ class SqliteStore:
         """Upsert one step record of an execution already saved."""
         row = step_row(execution_id, step)
         with self._lock:
-            self._check_writable()
+            if self._closed or self._failure is not None:
+                self._check_writable()
             if execution_id not in self._known and not self._exists(execution_id):
                 raise _never_saved(execution_id, step.step_id)
-            if self._batching and self._defer():
-                self._steps[(execution_id, step.step_id)] = row
-                return
+            if self._batching:
+                tick = self._tick
+                # The open tick's own loop (the usual case, twice per step) or _defer.
+                if (tick is not None and tick.get_loop() is _running_loop()) or self._defer():
+                    self._steps[(execution_id, step.step_id)] = row
+                    return
             try:
                 # One statement in autocommit mode is one transaction: no BEGIN/COMMIT
                 # round trips on the dispatch path.
