@@ -284,6 +284,7 @@ class Api:
             allow_bookmarks=allow_bookmarks,
             timeout=timeout_seconds,
             send_initial_events=send_initial_events,
+            clock=self.clock,
         )
 
     def subscribe(

@@ -1,71 +1,41 @@
 """The ``pods/eviction`` subresource, honouring PodDisruptionBudgets.
 
 ``kubectl drain`` and remediation workflows evict rather than delete so that budgets
-hold. The decision follows the real eviction REST handler, with the budget's
-numbers computed on the spot instead of read from a disruption controller:
+hold. The decision follows the real eviction REST handler
+(``pkg/registry/core/pod/storage/eviction.go``), with the budget's numbers computed
+on the spot by ``fakes.kube.budgets`` -- what the disruption controller would have
+written into its status -- so a plain ``Cluster`` without controllers evicts
+correctly and a stale status never lets an eviction through:
 
-* expected pods = pods matching the budget's selector (not being deleted);
-* healthy pods = those of them with ``Ready=True``;
-* desired healthy = ``minAvailable`` (an int, or a percentage of expected rounded
-  up), or expected − ``maxUnavailable`` (percentage rounded up);
-* a healthy pod may go when healthy − desired > 0; an unhealthy pod may go when
-  healthy ≥ desired (or the budget's ``unhealthyPodEvictionPolicy`` is
-  ``AlwaysAllow``); pods that are not Running (Pending, Succeeded, Failed) always may.
+* pods that are Pending, Succeeded, Failed or already being deleted ignore budgets;
+* an unready pod may go without using up a disruption when the budget's
+  ``unhealthyPodEvictionPolicy`` is ``AlwaysAllow``, or when healthy ≥ desired > 0
+  (``IfHealthyBudget``, the default);
+* every other eviction needs ``disruptionsAllowed`` > 0, else 429 TooManyRequests
+  with the ``DisruptionBudget`` cause. Pods of the budget that are terminating (or
+  were just evicted) are not healthy, and for ``maxUnavailable`` or a percentage they
+  still count as expected (their controller's replicas), so back-to-back evictions
+  cannot take more pods than the budget allows;
+* a budget whose pods' controller cannot be found fails safe: 429.
 
-Refusals are 429 TooManyRequests with the ``DisruptionBudget`` cause; more than one
-matching budget is a 500, as in the real server. On success the pod is deleted
-(gracefully, when it is bound to a node) and the answer is a 201 ``Status``. The
-budget's ``status`` is refreshed with the numbers used.
+More than one matching budget is a 500, as in the real server. On success the pod is
+deleted (gracefully, when it is bound to a node) and the answer is a 201 ``Status``;
+a disruption that was used is written to the budget's status as the real handler
+writes it: one fewer ``disruptionsAllowed`` and the pod in ``disruptedPods``.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
-from fakes.kube import errors
+from fakes.kube import budgets, errors
 from fakes.kube.errors import dumps
-from fakes.kube.selectors import LabelSelector
 
 if TYPE_CHECKING:
     from fakes.kube.api import Api
     from fakes.kube.store import Stored
 
 JsonObj = dict[str, Any]
-
-
-def _is_ready(pod: JsonObj) -> bool:
-    for c in pod.get("status", {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return bool(c.get("status") == "True")
-    return False
-
-
-def _scaled(value: Any, total: int) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        return math.ceil(int(value[:-1]) * total / 100)
-    return int(value)
-
-
-def budget_numbers(pdb: JsonObj, pods: list[JsonObj]) -> tuple[int, int, int]:
-    """``(expected, healthy, desired_healthy)`` for ``pdb`` over its matching ``pods``."""
-    spec = pdb.get("spec") or {}
-    live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-    expected = len(live)
-    healthy = sum(1 for p in live if _is_ready(p))
-    if spec.get("maxUnavailable") is not None:
-        desired = max(0, expected - _scaled(spec["maxUnavailable"], expected))
-    elif spec.get("minAvailable") is not None:
-        desired = _scaled(spec["minAvailable"], expected)
-    else:
-        desired = expected
-    return expected, healthy, desired
-
-
-def _selects(pdb: JsonObj, labels: dict[str, str]) -> bool:
-    """policy/v1: a null selector selects nothing, an empty one selects every pod."""
-    selector = (pdb.get("spec") or {}).get("selector")
-    return selector is not None and LabelSelector.from_spec(selector).matches(labels)
 
 
 def evict(api: Api, namespace: str, name: str, body: Any, dry_run: bool) -> bytes:
@@ -85,53 +55,68 @@ def evict(api: Api, namespace: str, name: str, body: Any, dry_run: bool) -> byte
         if pod["metadata"].get("deletionTimestamp") or phase in ("Pending", "Succeeded", "Failed"):
             api._delete(stored, options, dry_run)
             return dumps(errors.success_status(201))
-        budgets = [
-            s for s in api.store.select(pdb_kind, namespace) if _selects(s.decode(), stored.labels)
+        matching = [
+            s
+            for s in api.store.select(pdb_kind, namespace)
+            if budgets.selects(s.decode(), stored.labels)
         ]
-        if len(budgets) > 1:
+        if len(matching) > 1:
             raise errors.ApiError(
                 500,
                 "InternalError",
                 "This pod has more than one PodDisruptionBudget, which the eviction subresource "
                 "does not support.",
             )
-        if budgets:
-            _check_budget(api, budgets[0], pod, namespace, dry_run)
+        if matching:
+            _check_budget(api, matching[0], pod, namespace, dry_run)
         api._delete(stored, options, dry_run)
     return dumps(errors.success_status(201))
+
+
+def _refuse(pdb_name: str, message: str) -> errors.ApiError:
+    return errors.too_many_requests(
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+        [{"reason": "DisruptionBudget", "message": f"The disruption budget {pdb_name} {message}"}],
+    )
 
 
 def _check_budget(
     api: Api, stored_pdb: Stored, pod: JsonObj, namespace: str, dry_run: bool
 ) -> None:
     pdb = stored_pdb.decode()
-    selector = LabelSelector.from_spec(pdb.get("spec", {}).get("selector"))
-    pods = [s.decode() for s in api.store.select(api.pods, namespace, selector)]
-    expected, healthy, desired = budget_numbers(pdb, pods)
-    allowed = max(0, healthy - desired)
-    target_healthy = _is_ready(pod)
-    always = pdb.get("spec", {}).get("unhealthyPodEvictionPolicy") == "AlwaysAllow"
-    ok = allowed > 0 if target_healthy else (always or healthy >= desired)
-    if not ok:
-        pdb_name = pdb["metadata"]["name"]
-        raise errors.too_many_requests(
-            "Cannot evict pod as it would violate the pod's disruption budget.",
-            [
-                {
-                    "reason": "DisruptionBudget",
-                    "message": f"The disruption budget {pdb_name} needs {desired} healthy pods "
-                    f"and has {healthy} currently",
-                }
-            ],
+    pdb_name = pdb["metadata"]["name"]
+    selector = budgets.selector(pdb)
+    pods = (
+        []
+        if selector is None
+        else [s.decode() for s in api.store.select(api.pods, namespace, selector)]
+    )
+    now = api.clock.now()
+    try:
+        budget = budgets.compute(pdb, pods, now, budgets.store_lookup(api.store, api.registry))
+    except budgets.NoController as exc:
+        raise _refuse(pdb_name, f"cannot be computed: {exc}") from exc
+    if not budgets.is_ready(pod):
+        always = pdb.get("spec", {}).get("unhealthyPodEvictionPolicy") == "AlwaysAllow"
+        if always or budget.healthy >= budget.desired > 0:
+            return  # an unready pod does not use up a disruption
+    if budget.allowed == 0:
+        raise _refuse(
+            pdb_name, f"needs {budget.desired} healthy pods and has {budget.healthy} currently"
         )
     if dry_run:
         return
-    pdb["status"] = {
+    generation = pdb["metadata"].get("generation", 1)
+    status: JsonObj = {
         **(pdb.get("status") or {}),
-        "observedGeneration": pdb["metadata"].get("generation", 1),
-        "disruptionsAllowed": max(0, allowed - 1) if target_healthy else allowed,
-        "currentHealthy": healthy - 1 if target_healthy else healthy,
-        "desiredHealthy": desired,
-        "expectedPods": expected,
+        "observedGeneration": generation,
+        "disruptionsAllowed": budget.allowed - 1,
+        "currentHealthy": budget.healthy,
+        "desiredHealthy": budget.desired,
+        "expectedPods": budget.expected,
+        "disruptedPods": {**budget.disrupted, pod["metadata"]["name"]: api.now()},
     }
+    status["conditions"] = [dict(c) for c in status.get("conditions") or ()]
+    budgets.set_allowed_condition(status, api.now())
+    pdb["status"] = status
     api.store.replace(stored_pdb, pdb)

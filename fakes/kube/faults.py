@@ -16,7 +16,13 @@ and adding a rule never changes another rule's draws.
 Errors are real ``Status`` bodies: 500 InternalError, 503 ServiceUnavailable, 504
 Timeout, 429 TooManyRequests with ``Retry-After`` (header and
 ``details.retryAfterSeconds``, which the official client surfaces), 409 Conflict.
-``drop_watch_after`` closes matching watch streams after that many seconds.
+``drop_watch_after`` ends matching watch streams that many seconds after they start,
+on the clock their consumer waits on (the loop's, or the sync front end's timer).
+
+Time for windows and the log is the bound (or running) event loop's; a sync-only
+cluster with no loop passes its clock (``FaultInjector(clock=cluster.api.clock)``),
+so a ``VirtualClock`` drives outage windows too. Injected latency is slept by the
+router: awaited on the loop, or through the cluster clock's timer from a thread.
 
 The action log (:attr:`FaultInjector.log`) records every request: loop time, verb,
 resource, subresource, namespace, name, the status answered and which rule acted.
@@ -30,9 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fakes.kube.clock import sync_timer
 from fakes.kube.errors import ApiError
 
 if TYPE_CHECKING:
+    from fakes.kube.clock import Clock
     from fakes.kube.router import Request, Response
 
 Latency = float | Callable[[random.Random], float] | Any
@@ -190,9 +198,10 @@ _ERRORS: dict[int, tuple[str, str]] = {
 class FaultInjector:
     """Ordered rules, seeded draws, an action log; a reactor for the core router."""
 
-    def __init__(self, seed: int = 0, record: bool = True) -> None:
+    def __init__(self, seed: int = 0, record: bool = True, clock: Clock | None = None) -> None:
         self.seed = seed
         self.record = record
+        self.clock = clock
         self.rules: list[Rule] = []
         self.log: list[Action] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -258,7 +267,7 @@ class FaultInjector:
         try:
             return asyncio.get_running_loop().time()
         except RuntimeError:
-            return 0.0
+            return 0.0 if self.clock is None else sync_timer(self.clock).monotonic()
 
     # -- deciding ----------------------------------------------------------------
 
@@ -315,16 +324,11 @@ class FaultInjector:
             action.status = out.error.code
             return Reaction(delay=out.delay, response=Response.error(out.error))
         drop = out.drop_watch_after
-        loop = self._loop
 
         def after(response: Response) -> Response:
             action.status = response.status
-            watcher = response.watch
-            if drop is not None and watcher is not None:
-                if drop <= 0 or loop is None:
-                    watcher.close()
-                else:
-                    loop.call_soon_threadsafe(lambda: loop.call_later(drop, watcher.close))
+            if drop is not None and response.watch is not None:
+                response.watch.end_after(drop)
             return response
 
         return Reaction(delay=out.delay, after=after)

@@ -10,8 +10,10 @@ replace the urllib3 ``PoolManager`` with :class:`RouterPoolManager`, whose
 ``kubernetes.watch.Watch().stream(...)`` works unchanged. No sockets are opened.
 
 Use :func:`connect` on an existing ``ApiClient`` or ``Cluster.api_client()``.
-A sync watch blocks its thread while waiting for events (wall-clock timeouts); on
-the event loop use the asyncio client (``fakes.kube.inprocess_aio``) instead.
+A sync watch blocks its thread while waiting for events; its timeouts and bookmarks,
+and injected latency, follow the cluster clock's timer (real time by default, instant
+under a ``VirtualClock``: see ``fakes.kube.clock``). On the event loop use the asyncio
+client (``fakes.kube.inprocess_aio``) instead.
 """
 
 from __future__ import annotations

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
 from fakes.kube import discovery, errors
+from fakes.kube.clock import sync_timer
 from fakes.kube.errors import ApiError, dumps, status_bytes
 from fakes.kube.reactors import Plan, Reactor, plan
 
@@ -144,12 +144,13 @@ class Router:
         self,
         api: Api,
         reactors: list[Reactor] | None = None,
-        sleep_sync: Callable[[float], None] = time.sleep,
+        sleep_sync: Callable[[float], None] | None = None,
     ) -> None:
         self.api = api
         self.registry = api.registry
         self.reactors: list[Reactor] = reactors if reactors is not None else []
-        self.sleep_sync = sleep_sync
+        # The cluster's clock decides how a thread waits: real time, or virtual time.
+        self.sleep_sync = sleep_sync or sync_timer(api.clock).sleep
 
     # -- entry points ------------------------------------------------------------
 
@@ -166,7 +167,7 @@ class Router:
         return self._finish(chosen, request)
 
     def handle_sync(self, request: Request) -> Response:
-        """Serve from a plain thread; reactor delays use ``sleep_sync`` (wall time by default)."""
+        """Serve from a plain thread; reactor delays use ``sleep_sync`` (the clock's timer)."""
         if not self.reactors:
             return self.dispatch(request)
         self._parse(request)

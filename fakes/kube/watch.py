@@ -17,31 +17,37 @@ Contract
   stream; ``send_initial_events`` adds the ``k8s.io/initial-events-end`` bookmark.
 * ``timeout`` (``timeoutSeconds``) ends the stream; unset means 1800 s, the real
   server's minimum request timeout.
+* :meth:`Watcher.end_after` ends the stream that many seconds after it starts,
+  without a final bookmark: the fault injector's dropped connection.
 
 A watcher is consumed either with ``async for`` on the event loop (waits use the
 *running loop's* clock, so looptime fast-forwards timeouts and bookmarks) or with a
-plain ``for`` from a thread (the sync official client; waits use wall time there).
+plain ``for`` from a thread (the sync official client): there waits go through the
+cluster clock's timer (``fakes.kube.clock.sync_timer``) -- real time for the wall
+clock, and for a ``VirtualClock`` a watch with nothing to deliver jumps straight to
+its next deadline unless another thread holds the clock (see ``fakes.kube.clock``).
 Events are delivered as they happen: the store offers each change synchronously and
 the waiting consumer is woken at once (thread-safely when the writer is on another
-thread). :meth:`Watcher.close` ends the stream from either side; the fault injector
-uses it to drop watch connections.
+thread). :meth:`Watcher.close` ends the stream from either side.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import threading
-import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from fakes.kube.clock import sync_timer
 from fakes.kube.errors import dumps, gone
 from fakes.kube.store import ADDED, DELETED, MODIFIED, Change
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
+    from fakes.kube.clock import Clock, SyncTimer
     from fakes.kube.kinds import ResourceKind
     from fakes.kube.selectors import FieldSelector, LabelSelector
     from fakes.kube.store import ObjectStore
@@ -99,6 +105,7 @@ class Watcher:
         allow_bookmarks: bool = False,
         timeout: float | None = None,
         bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL,
+        timer: SyncTimer | None = None,
     ) -> None:
         self.store = store
         self.kind = kind
@@ -108,6 +115,8 @@ class Watcher:
         self.allow_bookmarks = allow_bookmarks
         self.timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
         self.bookmark_interval = bookmark_interval
+        self.timer = timer if timer is not None else sync_timer(None)
+        self.drop_after: float | None = None
         self.queue: deque[WatchEvent] = deque()
         self.closed = False
         self._filtered = not labels.empty or not fields.empty
@@ -175,6 +184,31 @@ class Watcher:
             self._unsubscribe = None
         self._wake()
 
+    def end_after(self, seconds: float) -> None:
+        """End the stream ``seconds`` after its consumer starts (at once if ``<= 0``)."""
+        if seconds <= 0:
+            self.close()
+        else:
+            self.drop_after = seconds
+
+    def _ready(self) -> bool:
+        return bool(self.queue) or self.closed
+
+    def _idle(self, schedule: _Schedule, now: float) -> WatchEvent | bool | None:
+        """What an idle stream does at ``now``: a bookmark to send, ``True`` to end, or
+        ``None`` to wait until ``schedule.wake_at``."""
+        if schedule.drop_at <= now:
+            return True
+        if schedule.deadline <= now:
+            if self.allow_bookmarks and not self._final_bookmark_sent:
+                self._final_bookmark_sent = True
+                return self._bookmark()
+            return True
+        if schedule.next_bookmark <= now:
+            schedule.delivered(now)
+            return self._bookmark()
+        return None
+
     def _bookmark(self, initial_end: bool = False) -> WatchEvent:
         meta: dict[str, Any] = {"resourceVersion": str(self.store.rv)}
         if initial_end:
@@ -191,30 +225,24 @@ class Watcher:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._loop_thread = threading.get_ident()
-        deadline = loop.time() + self.timeout
-        next_bookmark = loop.time() + self.bookmark_interval
+        schedule = _Schedule(self, loop.time())
         try:
             while True:
                 if self.queue:
                     yield self.queue.popleft()
-                    next_bookmark = loop.time() + self.bookmark_interval
+                    schedule.delivered(loop.time())
                     continue
                 if self.closed:
                     return
-                now = loop.time()
-                if now >= deadline:
-                    if self.allow_bookmarks and not self._final_bookmark_sent:
-                        self._final_bookmark_sent = True
-                        yield self._bookmark()
+                action = self._idle(schedule, loop.time())
+                if action is True:
                     return
-                if self.allow_bookmarks and now >= next_bookmark:
-                    next_bookmark = now + self.bookmark_interval
-                    yield self._bookmark()
+                if isinstance(action, WatchEvent):
+                    yield action
                     continue
-                wake_at = min(deadline, next_bookmark) if self.allow_bookmarks else deadline
                 waiter = loop.create_future()
                 self._waiter = waiter
-                handle = loop.call_at(wake_at, _resolve, waiter)
+                handle = loop.call_at(schedule.wake_at, _resolve, waiter)
                 try:
                     await waiter
                 finally:
@@ -229,32 +257,46 @@ class Watcher:
         return self._iter()
 
     def _iter(self) -> Iterator[WatchEvent]:
+        timer = self.timer
         cond = self._cond = threading.Condition()
-        deadline = time.monotonic() + self.timeout
-        next_bookmark = time.monotonic() + self.bookmark_interval
+        schedule = _Schedule(self, timer.monotonic())
         try:
             while True:
                 if self.queue:
                     yield self.queue.popleft()
-                    next_bookmark = time.monotonic() + self.bookmark_interval
+                    schedule.delivered(timer.monotonic())
                     continue
                 if self.closed:
                     return
-                now = time.monotonic()
-                if now >= deadline:
-                    if self.allow_bookmarks:
-                        yield self._bookmark()
+                action = self._idle(schedule, timer.monotonic())
+                if action is True:
                     return
-                if self.allow_bookmarks and now >= next_bookmark:
-                    next_bookmark = now + self.bookmark_interval
-                    yield self._bookmark()
+                if isinstance(action, WatchEvent):
+                    yield action
                     continue
-                wake_at = min(deadline, next_bookmark) if self.allow_bookmarks else deadline
-                with cond:
-                    if not self.queue and not self.closed:
-                        cond.wait(wake_at - now)
+                timer.wait(cond, schedule.wake_at, self._ready)
         finally:
             self.close()
+
+
+class _Schedule:
+    """A stream's deadlines on its consumer's clock: timeout, next bookmark, drop."""
+
+    __slots__ = ("deadline", "drop_at", "interval", "next_bookmark")
+
+    def __init__(self, watcher: Watcher, now: float) -> None:
+        self.deadline = now + watcher.timeout
+        self.drop_at = math.inf if watcher.drop_after is None else now + watcher.drop_after
+        self.interval = watcher.bookmark_interval if watcher.allow_bookmarks else math.inf
+        self.next_bookmark = now + self.interval
+
+    def delivered(self, now: float) -> None:
+        """Bookmarks are for idle streams: the next one is an interval after any event."""
+        self.next_bookmark = now + self.interval
+
+    @property
+    def wake_at(self) -> float:
+        return min(self.deadline, self.drop_at, self.next_bookmark)
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:
@@ -274,8 +316,12 @@ def open_watch(
     timeout: float | None = None,
     send_initial_events: bool | None = None,
     bookmark_interval: float = DEFAULT_BOOKMARK_INTERVAL,
+    clock: Clock | None = None,
 ) -> Watcher:
-    """Register and prime a watcher (see the module docstring for the semantics)."""
+    """Register and prime a watcher (see the module docstring for the semantics).
+
+    ``clock`` is the cluster's clock; a sync consumer waits on its timer side.
+    """
     watcher = Watcher(
         store,
         kind,
@@ -285,6 +331,7 @@ def open_watch(
         allow_bookmarks=allow_bookmarks,
         timeout=timeout,
         bookmark_interval=bookmark_interval,
+        timer=sync_timer(clock),
     )
     with store.lock:
         table = store.table(kind)

@@ -1,31 +1,35 @@
-"""The disruption controller: PodDisruptionBudget status (disruptionsAllowed).
+"""The disruption controller: PodDisruptionBudget status, as kube computes it.
 
-Eviction (``pods/eviction``) reads ``status.disruptionsAllowed``; this keeps it true
-to the pods: expected = matching live pods, healthy = the Ready ones, desired from
-``minAvailable`` (rounded up) or ``expected - maxUnavailable`` (rounded down).
+``kubectl get pdb`` and workflows read ``status.disruptionsAllowed`` and
+``currentHealthy``; this keeps them true to the pods with the arithmetic of
+``fakes.kube.budgets`` (the same the eviction subresource decides with): terminating
+pods are not healthy, ``maxUnavailable`` and percentages count the controllers'
+replicas as expected, ``disruptedPods`` entries are dropped once their pod is being
+deleted or after two minutes (a timer recomputes then). When a pod's controller is
+missing the budget fails safe: no disruptions, ``DisruptionAllowed=False`` with
+reason ``SyncFailed``. Budgets over unmanaged pods get an ``UnmanagedPods`` warning
+event when its status changes (kube sends one every sync).
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
+from fakes.kube import budgets
 from fakes.kube.controllers.base import Controller
-from fakes.kube.controllers.kubelet import pod_ready, set_condition
-from fakes.kube.controllers.replicaset import active
-from fakes.kube.selectors import LabelSelector
+from fakes.kube.controllers.events import WARNING
 
 if TYPE_CHECKING:
     from fakes.kube.store import Change
 
 JsonObj = dict[str, Any]
 
-
-def _amount(value: Any, total: int, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        frac = int(value[:-1]) * total / 100
-        return math.ceil(frac) if round_up else math.floor(frac)
-    return int(value)
+_UNMANAGED = (
+    "Pods selected by this PodDisruptionBudget were found to be unmanaged. As a result, the "
+    "status of the PDB cannot be calculated correctly, which may result in undefined behavior. "
+    'To account for these pods please set ".spec.minAvailable" field of the PDB to an '
+    "integer value."
+)
 
 
 class DisruptionController(Controller):
@@ -34,6 +38,7 @@ class DisruptionController(Controller):
     def setup(self) -> None:
         self.pdb_kind = self.kind("poddisruptionbudgets")
         self.pods_kind = self.kind("pods")
+        self.lookup = budgets.store_lookup(self.access.store, self.access.registry)
         self.watch("poddisruptionbudgets", lambda c: self.enqueue((c.namespace, c.name)))
         self.watch("pods", self._on_pod)
 
@@ -52,42 +57,45 @@ class DisruptionController(Controller):
         pdb = self.access.get(self.pdb_kind, namespace, name)
         if pdb is None:
             return
-        spec = pdb.get("spec", {})
-        selector = LabelSelector.from_spec(spec.get("selector"))
-        pods = [p for p in self.access.select(self.pods_kind, namespace, selector) if active(p)]
-        if not spec.get("selector"):
-            pods = []
-        expected = len(pods)
-        healthy = sum(1 for p in pods if pod_ready(p))
-        if spec.get("maxUnavailable") is not None:
-            desired = max(0, expected - _amount(spec["maxUnavailable"], expected, False))
-        else:
-            desired = _amount(spec.get("minAvailable", 1), expected, True)
-        allowed = max(0, healthy - desired)
+        selector = budgets.selector(pdb)
+        pods = [] if selector is None else self.access.select(self.pods_kind, namespace, selector)
+        now = self.access.now()
         old = pdb.get("status") or {}
+        generation = pdb["metadata"].get("generation", 1)
+        conditions = [dict(c) for c in old.get("conditions") or ()]
+        try:
+            budget = budgets.compute(pdb, pods, now, self.lookup)
+        except budgets.NoController as exc:
+            self._fail_safe(pdb, old, conditions, str(exc))
+            return
         status: JsonObj = {
-            "observedGeneration": pdb["metadata"].get("generation", 1),
-            "disruptionsAllowed": allowed,
-            "currentHealthy": healthy,
-            "desiredHealthy": desired,
-            "expectedPods": expected,
-            "conditions": [dict(c) for c in old.get("conditions") or ()],
+            "observedGeneration": generation,
+            "disruptionsAllowed": budget.allowed,
+            "currentHealthy": budget.healthy,
+            "desiredHealthy": budget.desired,
+            "expectedPods": budget.expected,
+            "conditions": conditions,
         }
-        if old.get("disruptedPods"):
-            status["disruptedPods"] = old["disruptedPods"]
-        probe = {"status": status}
-        if allowed:
-            set_condition(
-                probe, "DisruptionAllowed", "True", self.access.timestamp(), "SufficientPods"
-            )
-        else:
-            set_condition(
-                probe, "DisruptionAllowed", "False", self.access.timestamp(), "InsufficientPods"
-            )
-        for c in status["conditions"]:
-            c.pop("lastProbeTime", None)
-            c.setdefault("message", "")
-            c["observedGeneration"] = status["observedGeneration"]
+        if budget.disrupted:
+            status["disruptedPods"] = budget.disrupted
+        budgets.set_allowed_condition(status, self.access.timestamp())
+        if budget.recheck_at is not None:
+            self.enqueue_after(key, max(0.0, budget.recheck_at - now), counts=False)
+        if status != old:
+            pdb["status"] = status
+            self.access.update_status(self.pdb_kind, pdb)
+            if budget.unmanaged:
+                self.recorder.record(
+                    pdb, "UnmanagedPods", _UNMANAGED, type=WARNING, component="controllermanager"
+                )
+
+    def _fail_safe(self, pdb: JsonObj, old: JsonObj, conditions: list[JsonObj], why: str) -> None:
+        status = {**old, "disruptionsAllowed": 0, "conditions": conditions}
+        status.setdefault("observedGeneration", 0)
+        budgets.set_allowed_condition(status, self.access.timestamp())
+        for c in conditions:
+            if c.get("type") == "DisruptionAllowed":
+                c.update(reason="SyncFailed", message=why)
         if status != old:
             pdb["status"] = status
             self.access.update_status(self.pdb_kind, pdb)

@@ -1,4 +1,8 @@
-"""Fixtures: a fresh simulated cluster and official clients (sync and aio) wired to it."""
+"""Fixtures: a fresh simulated cluster and official clients (sync and aio) wired to it.
+
+The cluster runs on a VirtualClock, so sync watches and injected latency never wait on
+the wall clock (async waits follow the event loop as always).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ from kubernetes import client
 from kubernetes.aio import client as aio_client
 
 from fakes.kube import Cluster
-from fakes.kube.clock import FixedClock
+from fakes.kube.clock import VirtualClock
 
 
 @pytest.fixture
 def cluster() -> Cluster:
-    return Cluster(seed=7, clock=FixedClock())
+    return Cluster(seed=7, clock=VirtualClock())
 
 
 @pytest.fixture
