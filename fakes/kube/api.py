@@ -178,6 +178,7 @@ class Api(CreateMixin, UpdateMixin, ApplyMixin, SubresourceMixin, DeletionMixin)
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        field_manager: str | None = None,
     ) -> JsonObj:
         kind = self.kind(resource)
         meta = body.get("metadata") or {}
@@ -190,6 +191,7 @@ class Api(CreateMixin, UpdateMixin, ApplyMixin, SubresourceMixin, DeletionMixin)
                 copy_json(body),
                 subresource=subresource,
                 dry_run=dry_run,
+                field_manager=field_manager,
             )
         )
 

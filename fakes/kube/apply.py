@@ -5,18 +5,19 @@
 """Server-side apply: PATCH with ``application/apply-patch+yaml``.
 
 Creates the object when it does not exist, else merges the applied configuration
-into it, and records the manager's fields in ``metadata.managedFields``. These are
-methods of :class:`fakes.kube.api.Api`.
+into it under the field-ownership rules of ``fakes.kube.managedfields`` (conflicts,
+``force``, removal of fields the manager dropped). These are methods of
+:class:`fakes.kube.api.Api`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakes.kube import errors
+from fakes.kube import errors, managedfields
 from fakes.kube.codec import copy_json
-from fakes.kube.errors import FieldError
-from fakes.kube.patch import managed_fields_for, strategic_merge
+from fakes.kube.managedfields import APPLY
+from fakes.kube.patch import strategic_merge
 
 if TYPE_CHECKING:
     from fakes.kube.api import Api
@@ -40,9 +41,7 @@ class ApplyMixin:
         import yaml
 
         if not field_manager:
-            raise errors.invalid(
-                kind, name, [FieldError.required("fieldManager", "is required for apply patch")]
-            )
+            raise managedfields.missing_field_manager()
         try:
             applied = yaml.safe_load(body) if body else None
         except yaml.YAMLError as exc:
@@ -64,22 +63,32 @@ class ApplyMixin:
                     raise errors.not_found(kind, name)
                 body_obj = copy_json(applied)
                 body_obj.setdefault("metadata", {})["name"] = name
-                managed = managed_fields_for(
-                    None, field_manager, kind.api_version, applied, self.now()
-                )
+                fields = managedfields.leaves(applied)
+                managed = [
+                    managedfields.new_entry(
+                        field_manager, APPLY, kind.api_version, self.now(), set(fields)
+                    )
+                ]
                 return 201, self._create(kind, ns, body_obj, dry_run, field_manager, managed)
             old = stored.decode()
-            merged = strategic_merge(
-                old, {k: v for k, v in applied.items() if k not in ("apiVersion", "kind")}
-            )
-            merged["metadata"]["managedFields"] = managed_fields_for(
-                old["metadata"].get("managedFields"),
+            rv = meta.get("resourceVersion")
+            if rv and str(rv) != str(stored.rv):
+                raise errors.stale(kind, name)
+            outcome = managedfields.apply(
+                old,
+                applied,
+                strategic_merge,
                 field_manager,
                 kind.api_version,
-                applied,
                 self.now(),
+                force=force,
+                subresource=subresource,
             )
+            merged = outcome.obj
             merged["metadata"].pop("resourceVersion", None)
             new = self._prepare_update(kind, old, merged, subresource)
-            new["metadata"]["managedFields"] = merged["metadata"]["managedFields"]
+            if outcome.managed:
+                new["metadata"]["managedFields"] = outcome.managed
+            else:
+                new["metadata"].pop("managedFields", None)
             return 200, self._commit_update(kind, stored, old, new, dry_run)

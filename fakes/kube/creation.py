@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakes.kube import errors
+from fakes.kube import errors, managedfields
 from fakes.kube.defaults import DEFAULTERS, default_service, pod_qos_class, with_zero_status
 from fakes.kube.errors import ApiError, FieldError, dumps
 from fakes.kube.validation import validate_object
@@ -114,6 +114,16 @@ class CreateMixin:
         if kind is self.pods:
             self.admission.apply_limit_ranges(kind, obj)
             obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(obj.get("spec") or {})}
+        if field_manager and not managed:
+            owned = managedfields.created(
+                obj,
+                field_manager,
+                kind.api_version,
+                meta["creationTimestamp"],
+                skip_status=kind.subresource("status") is not None,
+            )
+            if owned:
+                meta["managedFields"] = owned
         problems = validate_object(kind, obj)
         if problems:
             raise errors.invalid(kind, name or meta.get("generateName", ""), problems)

@@ -54,7 +54,13 @@ class SubresourceMixin:
         }
 
     def _write_scale(
-        self: Api, kind: ResourceKind, stored: Stored, old: JsonObj, scale: JsonObj, dry_run: bool
+        self: Api,
+        kind: ResourceKind,
+        stored: Stored,
+        old: JsonObj,
+        scale: JsonObj,
+        dry_run: bool,
+        manager: str | None = None,
     ) -> bytes:
         if kind.subresource("scale") is None:
             raise errors.resource_not_found()
@@ -71,7 +77,7 @@ class SubresourceMixin:
             )
         new = copy_json(old)
         new["spec"]["replicas"] = replicas
-        raw = self._commit_update(kind, stored, old, new, dry_run)
+        raw = self._commit_update(kind, stored, old, new, dry_run, manager, "scale")
         return dumps(self._scale_of(kind, load_json(raw)))
 
     def _bind(self: Api, kind: ResourceKind, ns: str, name: str, body: Any, dry_run: bool) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from fakes.kube import errors
+from fakes.kube import errors, managedfields
 from fakes.kube.creation import SERVER_META
 from fakes.kube.defaults import with_zero_status
 from fakes.kube.errors import ApiError, FieldError, dumps
@@ -51,7 +51,9 @@ class UpdateMixin:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        field_manager: str | None = None,
     ) -> bytes:
+        """PUT; ``field_manager`` (when known) becomes the owner of what it changed."""
         ns = self._ns(kind, namespace)
         if not isinstance(body, dict):
             raise errors.bad_request(
@@ -70,11 +72,11 @@ class UpdateMixin:
                 raise errors.stale(kind, name)
             old = stored.decode()
             if subresource == "scale":
-                return self._write_scale(kind, stored, old, body, dry_run)
+                return self._write_scale(kind, stored, old, body, dry_run, field_manager)
             if subresource not in (None, "status"):
                 raise errors.method_not_allowed()
             new = self._prepare_update(kind, old, body, subresource)
-            return self._commit_update(kind, stored, old, new, dry_run)
+            return self._commit_update(kind, stored, old, new, dry_run, field_manager, subresource)
 
     def _prepare_update(
         self: Api, kind: ResourceKind, old: JsonObj, body: JsonObj, subresource: str | None
@@ -92,8 +94,15 @@ class UpdateMixin:
                 meta[key] = old_meta[key]
             else:
                 meta.pop(key, None)
-        if "managedFields" not in meta and "managedFields" in old_meta:
-            meta["managedFields"] = old_meta["managedFields"]
+        if "managedFields" not in meta:
+            if "managedFields" in old_meta:
+                meta["managedFields"] = old_meta["managedFields"]
+        elif not meta["managedFields"]:
+            del meta["managedFields"]  # an empty list resets ownership, as in kube
+        else:
+            meta["managedFields"] = managedfields.as_sent(
+                meta["managedFields"], old_meta.get("managedFields")
+            )
         if kind.subresource("status") is not None:
             if "status" in old:
                 new["status"] = old["status"]
@@ -116,9 +125,24 @@ class UpdateMixin:
         return new
 
     def _commit_update(
-        self: Api, kind: ResourceKind, stored: Stored, old: JsonObj, new: JsonObj, dry_run: bool
+        self: Api,
+        kind: ResourceKind,
+        stored: Stored,
+        old: JsonObj,
+        new: JsonObj,
+        dry_run: bool,
+        manager: str | None = None,
+        subresource: str | None = None,
     ) -> bytes:
         meta = new["metadata"]
+        if manager:
+            managed = managedfields.updated(
+                old, new, manager, kind.api_version, self.now(), subresource
+            )
+            if managed:
+                meta["managedFields"] = managed
+            elif managed is not None:
+                meta.pop("managedFields", None)
         if kind.tracks_generation and old.get("spec") != new.get("spec"):
             meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
         meta["resourceVersion"] = str(stored.rv)
@@ -159,6 +183,8 @@ class UpdateMixin:
             raise errors.unsupported_media_type(", ".join(PATCH_TYPES.values()))
         if ctype == PATCH_TYPES["apply"]:
             return self._apply(kind, ns, name, body, subresource, dry_run, field_manager, force)
+        if force:
+            raise managedfields.force_without_apply()
         try:
             patch = json.loads(body) if body else None
         except ValueError as exc:
@@ -191,8 +217,10 @@ class UpdateMixin:
             if rv and str(rv) != str(stored.rv):
                 raise errors.stale(kind, name)
             if subresource == "scale":
-                return 200, self._write_scale(kind, stored, old, patched, dry_run)
+                return 200, self._write_scale(kind, stored, old, patched, dry_run, field_manager)
             if subresource not in (None, "status"):
                 raise errors.method_not_allowed()
             new = self._prepare_update(kind, old, patched, subresource)
-            return 200, self._commit_update(kind, stored, old, new, dry_run)
+            return 200, self._commit_update(
+                kind, stored, old, new, dry_run, field_manager, subresource
+            )
