@@ -170,6 +170,10 @@ def internal(message: str) -> ApiError:
     return ApiError(500, "InternalError", message, {"causes": [{"message": message}]})
 
 
+class GoLiteral(str):
+    """A field value already rendered as the Go server prints it (``v1.LabelSelector{...}``)."""
+
+
 class FieldError:
     """One field problem of a 422 Invalid answer, worded like k8s field.Error."""
 
@@ -210,7 +214,12 @@ class FieldError:
     def body(self) -> str:
         """The text after the field path: ``Invalid value: "x": must be ...``."""
         if self.type == "Invalid value" or self.type == "Unsupported value":
-            shown = json.dumps(self.value) if isinstance(self.value, str) else _go_value(self.value)
+            if isinstance(self.value, GoLiteral):
+                shown = str(self.value)
+            elif isinstance(self.value, str):
+                shown = json.dumps(self.value)
+            else:
+                shown = _go_value(self.value)
             text = f"{self.type}: {shown}"
         else:
             text = self.type

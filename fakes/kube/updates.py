@@ -21,6 +21,7 @@ from fakes.kube import errors, managedfields
 from fakes.kube.creation import SERVER_META
 from fakes.kube.defaults import with_zero_status
 from fakes.kube.errors import ApiError, FieldError, dumps
+from fakes.kube.immutability import update_problems
 from fakes.kube.patch import PatchError, json_patch, merge_patch, strategic_merge
 from fakes.kube.validation import validate_object
 
@@ -109,6 +110,7 @@ class UpdateMixin:
             else:
                 new.pop("status", None)
         problems = validate_object(kind, new)
+        problems += update_problems(kind, old, new)
         if old_meta.get("deletionTimestamp"):
             added = set(meta.get("finalizers") or ()) - set(old_meta.get("finalizers") or ())
             if added:

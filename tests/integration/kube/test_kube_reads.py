@@ -16,7 +16,10 @@ from tests.integration.kube.manifests import pod
 def labelled(cluster: Cluster, core: client.CoreV1Api) -> None:
     for i, (app, tier) in enumerate([("web", "fe"), ("web", "be"), ("db", "be"), ("cache", "fe")]):
         core.create_namespaced_pod("default", pod(f"p{i}", {"app": app, "tier": tier}))
-    cluster.api.patch("pods", "p0", {"spec": {"nodeName": "n1"}}, "default")
+    # Placement goes through pods/binding: a pod's spec is immutable.
+    cluster.api.create_raw(
+        cluster.api.pods, "default", {"target": {"name": "n1"}}, subresource="binding", name="p0"
+    )
     cluster.api.patch(
         "pods", "p2", {"status": {"phase": "Running"}}, "default", subresource="status"
     )
