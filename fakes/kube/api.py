@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
 from fakes.kube import errors
@@ -47,7 +46,7 @@ from fakes.kube.admission import Admission
 from fakes.kube.apply import ApplyMixin
 from fakes.kube.clock import Clock, TimestampFormatter, WallClock
 from fakes.kube.codec import copy_json, load_json
-from fakes.kube.continuation import decode_continue, encode_continue
+from fakes.kube.continuation import continue_page, encode_continue
 from fakes.kube.creation import CreateMixin
 from fakes.kube.defaults import ServiceIPs
 from fakes.kube.deletion import DeletionMixin
@@ -350,21 +349,30 @@ class Api(CreateMixin, UpdateMixin, ApplyMixin, SubresourceMixin, DeletionMixin)
                     "server keeps no snapshots; list without resourceVersionMatch=Exact"
                 )
             items = self.store.select(kind, namespace, labels, fields)
+            if continue_token:
+                return ListPage(
+                    *continue_page(
+                        self.store.table(kind),
+                        items,
+                        continue_token,
+                        current,
+                        namespace,
+                        labels,
+                        fields,
+                        limit,
+                    )
+                )
         rv = current
-        start = 0
-        if continue_token:
-            rv, after = decode_continue(continue_token)
-            start = bisect_right([(s.namespace, s.name) for s in items], after)
         token = ""
         remaining: int | None = None
-        if limit and limit > 0 and len(items) - start > limit:
-            page = items[start : start + limit]
+        if limit and limit > 0 and len(items) > limit:
+            page = items[:limit]
             last = page[-1]
             token = encode_continue(rv, (last.namespace, last.name))
             if labels.empty and fields.empty:
-                remaining = len(items) - start - limit
+                remaining = len(items) - limit
         else:
-            page = items[start:] if start else items
+            page = items
         return ListPage(page, rv, token, remaining)
 
     def list_raw(self, kind: ResourceKind, namespace: str | None, **kwargs: Any) -> bytes:

@@ -31,6 +31,7 @@ class ApiError(Exception):
         message: str,
         details: JsonObj | None = None,
         headers: dict[str, str] | None = None,
+        metadata: JsonObj | None = None,
     ) -> None:
         super().__init__(f"{code} {reason}: {message}")
         self.code = code
@@ -38,13 +39,14 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
+        self.metadata = metadata or {}
 
     @property
     def status(self) -> JsonObj:
         out: JsonObj = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.metadata),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
@@ -153,8 +155,11 @@ def unsupported_media_type(accepted: str, hint: str = "") -> ApiError:
     return ApiError(415, "UnsupportedMediaType", message)
 
 
-def gone(message: str) -> ApiError:
-    return ApiError(410, "Expired", message)
+def gone(message: str, continue_token: str = "") -> ApiError:
+    """410 Expired; ``continue_token`` goes in the Status's list metadata, as kube sends it."""
+    return ApiError(
+        410, "Expired", message, metadata={"continue": continue_token} if continue_token else None
+    )
 
 
 def resource_not_found() -> ApiError:

@@ -69,7 +69,9 @@ class Change:
 
     ``prev_labels``/``prev_fields`` describe the object before a MODIFIED write, so a
     filtered watch can turn "now matches" into ADDED and "no longer matches" into
-    DELETED, as the real watch cache does.
+    DELETED, as the real watch cache does. ``prev_raw`` is the object as it was before
+    a MODIFIED or DELETED write (the bytes already held, not a copy), so a paged list
+    can roll the history back to the revision its first page was served at.
     """
 
     __slots__ = (
@@ -80,6 +82,7 @@ class Change:
         "namespace",
         "prev_fields",
         "prev_labels",
+        "prev_raw",
         "raw",
         "rv",
         "type",
@@ -97,6 +100,7 @@ class Change:
         fields: tuple[str, ...],
         prev_labels: dict[str, str] | None = None,
         prev_fields: tuple[str, ...] | None = None,
+        prev_raw: bytes | None = None,
     ) -> None:
         self.type = type
         self.kind = kind
@@ -108,6 +112,7 @@ class Change:
         self.fields = fields
         self.prev_labels = prev_labels
         self.prev_fields = prev_fields
+        self.prev_raw = prev_raw
 
     def field_values(self, previous: bool = False) -> dict[str, str]:
         fields = self.prev_fields if previous and self.prev_fields is not None else self.fields

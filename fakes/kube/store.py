@@ -156,7 +156,7 @@ class ObjectStore(IndexMixin):
             rv = self.next_rv()
             obj["metadata"]["resourceVersion"] = str(rv)
             fresh = self._make(kind, obj, rv)
-            prev_labels, prev_fields = stored.labels, stored.fields
+            prev_labels, prev_fields, prev_raw = stored.labels, stored.fields, stored.raw
             relabel = fresh.labels != stored.labels
             refield = fresh.fields != stored.fields
             reown = fresh.owners != stored.owners
@@ -184,6 +184,7 @@ class ObjectStore(IndexMixin):
                     stored.fields,
                     prev_labels,
                     prev_fields,
+                    prev_raw,
                 ),
             )
             return stored
@@ -217,6 +218,7 @@ class ObjectStore(IndexMixin):
                     stored.name,
                     stored.labels,
                     stored.fields,
+                    prev_raw=stored.raw,
                 ),
             )
             return raw
