@@ -31,6 +31,7 @@ class ApiError(Exception):
         message: str,
         details: JsonObj | None = None,
         headers: dict[str, str] | None = None,
+        metadata: JsonObj | None = None,
     ) -> None:
         super().__init__(f"{code} {reason}: {message}")
         self.code = code
@@ -38,13 +39,14 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
+        self.metadata = metadata or {}
 
     @property
     def status(self) -> JsonObj:
         out: JsonObj = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.metadata),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
@@ -153,8 +155,11 @@ def unsupported_media_type(accepted: str, hint: str = "") -> ApiError:
     return ApiError(415, "UnsupportedMediaType", message)
 
 
-def gone(message: str) -> ApiError:
-    return ApiError(410, "Expired", message)
+def gone(message: str, continue_token: str = "") -> ApiError:
+    """410 Expired; ``continue_token`` goes in the Status's list metadata, as kube sends it."""
+    return ApiError(
+        410, "Expired", message, metadata={"continue": continue_token} if continue_token else None
+    )
 
 
 def resource_not_found() -> ApiError:
@@ -168,6 +173,10 @@ def too_many_requests(message: str, causes: list[JsonObj] | None = None) -> ApiE
 
 def internal(message: str) -> ApiError:
     return ApiError(500, "InternalError", message, {"causes": [{"message": message}]})
+
+
+class GoLiteral(str):
+    """A field value already rendered as the Go server prints it (``v1.LabelSelector{...}``)."""
 
 
 class FieldError:
@@ -210,7 +219,12 @@ class FieldError:
     def body(self) -> str:
         """The text after the field path: ``Invalid value: "x": must be ...``."""
         if self.type == "Invalid value" or self.type == "Unsupported value":
-            shown = json.dumps(self.value) if isinstance(self.value, str) else _go_value(self.value)
+            if isinstance(self.value, GoLiteral):
+                shown = str(self.value)
+            elif isinstance(self.value, str):
+                shown = json.dumps(self.value)
+            else:
+                shown = _go_value(self.value)
             text = f"{self.type}: {shown}"
         else:
             text = self.type

@@ -9,14 +9,13 @@
   Directives: ``$patch: replace|delete|merge`` on maps and list items,
   ``$deleteFromPrimitiveList/<field>``; ``$setElementOrder`` and ``$retainKeys``
   are accepted and ignored.
-* Server-side apply (:func:`managed_fields_for`) records which fields a manager
-  applied, in the ``FieldsV1`` format, so ``managedFields`` shows the manager.
+* Server-side apply merges with :func:`strategic_merge` too; field ownership is
+  ``fakes.kube.managedfields``.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import jsonpatch
@@ -174,71 +173,3 @@ def _merge_list(orig: list[Any], patch: list[Any], field: str, path: tuple[str, 
             else:
                 result[index] = merged
     return result
-
-
-_SKIP_META = {
-    "name",
-    "namespace",
-    "uid",
-    "resourceVersion",
-    "creationTimestamp",
-    "managedFields",
-    "generation",
-}
-
-
-def fields_v1(obj: Any, path: tuple[str, ...] = ()) -> JsonObj:
-    """The ``FieldsV1`` set of the fields present in an applied configuration."""
-    out: JsonObj = {}
-    if not isinstance(obj, dict):
-        return out
-    for key, value in obj.items():
-        if not path and key in ("apiVersion", "kind"):
-            continue
-        if path == ("metadata",) and key in _SKIP_META:
-            continue
-        name = f"f:{key}"
-        if isinstance(value, dict):
-            nested = fields_v1(value, (*path, key))
-            if value and not nested:
-                continue  # only identity fields (metadata.name/namespace) inside
-            out[name] = nested
-        elif isinstance(value, list):
-            mk = merge_key(key, path)
-            if mk and all(isinstance(v, dict) and mk in v for v in value):
-                out[name] = {
-                    "k:" + json.dumps({mk: v[mk]}, separators=(",", ":")): {
-                        ".": {},
-                        **fields_v1(v, (*path, key)),
-                    }
-                    for v in value
-                }
-            elif key in PRIMITIVE_MERGE:
-                out[name] = {"v:" + json.dumps(v): {} for v in value}
-            else:
-                out[name] = {}
-        else:
-            out[name] = {}
-    return out
-
-
-def managed_fields_for(
-    existing: list[JsonObj] | None, manager: str, api_version: str, applied: JsonObj, when: str
-) -> list[JsonObj]:
-    """``managedFields`` after ``manager`` applied ``applied``: its Apply entry replaced."""
-    entries = [
-        e
-        for e in existing or []
-        if not (e.get("manager") == manager and e.get("operation") == "Apply")
-    ]
-    entries.append(
-        {
-            "manager": manager,
-            "operation": "Apply",
-            "apiVersion": api_version,
-            "time": when,
-            "fieldsType": "FieldsV1",
-            "fieldsV1": fields_v1(applied),
-        }
-    )
-    return entries

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote
 from fakes.kube import discovery, errors
 from fakes.kube.clock import sync_timer
 from fakes.kube.errors import ApiError, dumps, status_bytes
+from fakes.kube.managedfields import default_manager
 from fakes.kube.reactors import Plan, Reactor, plan
 
 if TYPE_CHECKING:
@@ -317,14 +318,20 @@ class Router:
                 ns,
                 body,
                 dry_run=dry_run,
-                field_manager=request.param("fieldManager"),
+                field_manager=_field_manager(request),
                 subresource=sub,
                 name=info.name,
             )
             return Response.json(201, raw)
         if verb == "update":
             raw = api.update_raw(
-                kind, ns, info.name or "", self._body(request), subresource=sub, dry_run=dry_run
+                kind,
+                ns,
+                info.name or "",
+                self._body(request),
+                subresource=sub,
+                dry_run=dry_run,
+                field_manager=_field_manager(request),
             )
             return Response.json(200, raw)
         if verb == "patch":
@@ -337,7 +344,7 @@ class Router:
                 content_type,
                 subresource=sub,
                 dry_run=dry_run,
-                field_manager=request.param("fieldManager"),
+                field_manager=_field_manager(request, content_type),
                 force=request.flag("force"),
             )
             return Response.json(status, raw)
@@ -448,3 +455,11 @@ def _int_param(name: str, value: str | None) -> int | None:
         return int(value)
     except ValueError as exc:
         raise errors.bad_request(f'invalid value for {name}: "{value}" is not an integer') from exc
+
+
+def _field_manager(request: Request, content_type: str = "") -> str | None:
+    """``fieldManager``, else kube's default from the User-Agent (never for apply)."""
+    manager = request.param("fieldManager")
+    if manager or content_type.startswith("application/apply-patch"):
+        return manager
+    return default_manager(request.header("User-Agent"))

@@ -9,10 +9,10 @@ Contract
   are decoded only when something must change them.
 * One global, strictly increasing integer resourceVersion (:attr:`ObjectStore.rv`).
   Every write gets the next value; it is written into ``metadata.resourceVersion``.
-* Indexes: by namespace (the primary map), by label ``key=value``, by the kind's
-  ``indexed_fields`` (``spec.nodeName``, ``status.phase``, ...) and by owner uid.
-  :meth:`ObjectStore.select` intersects from the smallest applicable index, so a
-  selective read costs what it returns, not the store size.
+* Indexes (``fakes.kube.indexes``): by namespace (the primary map), by label
+  ``key=value``, by the kind's ``indexed_fields`` and by owner uid;
+  :meth:`ObjectStore.select` reads from the smallest applicable one. The records
+  themselves (:class:`Stored`, :class:`Change`) are ``fakes.kube.records``.
 * Changes: each write produces a :class:`Change`, appended to the kind's bounded
   history (used to resume watches) and offered synchronously to the kind's
   listeners (watchers and :meth:`ObjectStore.subscribe` callbacks). Listeners run
@@ -34,121 +34,29 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from fakes.kube.errors import dumps
+from fakes.kube.indexes import IndexMixin, extract_fields, field_value
+from fakes.kube.records import ADDED, DELETED, MODIFIED, Change, Listener, Stored
 
 if TYPE_CHECKING:
     from fakes.kube.kinds import ResourceKind
-    from fakes.kube.selectors import FieldSelector, LabelSelector
+
+__all__ = [
+    "ADDED",
+    "DELETED",
+    "MODIFIED",
+    "Change",
+    "Listener",
+    "ObjectStore",
+    "Stored",
+    "Table",
+    "extract_fields",
+    "field_value",
+]
 
 JsonObj = dict[str, Any]
 
-ADDED = "ADDED"
-MODIFIED = "MODIFIED"
-DELETED = "DELETED"
-
 _NO_LABELS: dict[str, str] = {}
 _intern = sys.intern
-
-
-class Stored:
-    """One stored object: its encoded bytes and the fields reads need without decoding."""
-
-    __slots__ = ("fields", "kind", "labels", "name", "namespace", "owners", "raw", "rv", "uid")
-
-    def __init__(
-        self,
-        kind: ResourceKind,
-        namespace: str,
-        name: str,
-        uid: str,
-        rv: int,
-        raw: bytes,
-        labels: dict[str, str],
-        fields: tuple[str, ...],
-        owners: tuple[str, ...],
-    ) -> None:
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
-        self.uid = uid
-        self.rv = rv
-        self.raw = raw
-        self.labels = labels
-        self.fields = fields
-        self.owners = owners
-
-    def field_values(self) -> dict[str, str]:
-        """Every field-selector value of this object, by field label."""
-        out = {"metadata.name": self.name, "metadata.namespace": self.namespace}
-        out.update(zip(self.kind.extra_fields, self.fields, strict=True))
-        return out
-
-    def decode(self) -> JsonObj:
-        import json
-
-        obj: JsonObj = json.loads(self.raw)
-        return obj
-
-    def __repr__(self) -> str:
-        return f"<Stored {self.kind.plural} {self.namespace}/{self.name} rv={self.rv}>"
-
-
-class Change:
-    """One write as watchers see it: the event type and the object after the write.
-
-    ``prev_labels``/``prev_fields`` describe the object before a MODIFIED write, so a
-    filtered watch can turn "now matches" into ADDED and "no longer matches" into
-    DELETED, as the real watch cache does.
-    """
-
-    __slots__ = (
-        "fields",
-        "kind",
-        "labels",
-        "name",
-        "namespace",
-        "prev_fields",
-        "prev_labels",
-        "raw",
-        "rv",
-        "type",
-    )
-
-    def __init__(
-        self,
-        type: str,
-        kind: ResourceKind,
-        rv: int,
-        raw: bytes,
-        namespace: str,
-        name: str,
-        labels: dict[str, str],
-        fields: tuple[str, ...],
-        prev_labels: dict[str, str] | None = None,
-        prev_fields: tuple[str, ...] | None = None,
-    ) -> None:
-        self.type = type
-        self.kind = kind
-        self.rv = rv
-        self.raw = raw
-        self.namespace = namespace
-        self.name = name
-        self.labels = labels
-        self.fields = fields
-        self.prev_labels = prev_labels
-        self.prev_fields = prev_fields
-
-    def field_values(self, previous: bool = False) -> dict[str, str]:
-        fields = self.prev_fields if previous and self.prev_fields is not None else self.fields
-        out = {"metadata.name": self.name, "metadata.namespace": self.namespace}
-        out.update(zip(self.kind.extra_fields, fields, strict=True))
-        return out
-
-    def line(self, type: str | None = None) -> bytes:
-        """The watch-stream line for this change (newline-terminated JSON)."""
-        return b'{"type":"' + (type or self.type).encode() + b'","object":' + self.raw + b"}\n"
-
-
-Listener = Callable[[Change], None]
 
 
 class Table:
@@ -181,59 +89,7 @@ class Table:
             yield from objs.values()
 
 
-_PATHS: dict[ResourceKind, tuple[tuple[str, ...], ...]] = {}
-
-
-def _field_paths(kind: ResourceKind) -> tuple[tuple[str, ...], ...]:
-    paths = _PATHS.get(kind)
-    if paths is None:
-        paths = _PATHS[kind] = tuple(
-            tuple(("source.component" if f == "source" else f).split("."))
-            for f in kind.extra_fields
-        )
-    return paths
-
-
-def extract_fields(kind: ResourceKind, obj: JsonObj) -> tuple[str, ...]:
-    """The kind's field-selector values of ``obj``, in ``kind.extra_fields`` order."""
-    out: list[str] = []
-    for path in _field_paths(kind):
-        cur: Any = obj
-        for part in path:
-            if type(cur) is not dict:
-                cur = None
-                break
-            cur = cur.get(part)
-            if cur is None:
-                break
-        if cur is None or type(cur) is dict or type(cur) is list:
-            out.append("")
-        elif cur is True or cur is False:
-            out.append("true" if cur else "false")
-        else:
-            out.append(_intern(cur if type(cur) is str else str(cur)))
-    return tuple(out)
-
-
-def field_value(obj: JsonObj, path: str) -> str:
-    """The string a field selector compares against (``""`` when absent)."""
-    if path == "source":
-        path = "source.component"
-    cur: Any = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return ""
-        cur = cur.get(part)
-        if cur is None:
-            return ""
-    if isinstance(cur, bool):
-        return "true" if cur else "false"
-    if isinstance(cur, dict | list):
-        return ""
-    return _intern(str(cur))
-
-
-class ObjectStore:
+class ObjectStore(IndexMixin):
     """All tables, the global resourceVersion, and the change fan-out (see module doc)."""
 
     def __init__(self, kinds: Iterable[ResourceKind], history_size: int = 10_000) -> None:
@@ -257,73 +113,6 @@ class ObjectStore:
     def dependents(self, uid: str) -> list[Stored]:
         """Objects whose ownerReferences name ``uid`` (any kind)."""
         return list(self.owner_index.get(uid, ()))
-
-    def select(
-        self,
-        kind: ResourceKind,
-        namespace: str | None = None,
-        labels: LabelSelector | None = None,
-        fields: FieldSelector | None = None,
-    ) -> list[Stored]:
-        """Objects matching namespace and selectors, sorted by (namespace, name).
-
-        Reads from the smallest applicable index: a name lookup, an indexed field
-        value, a label ``key=value`` set, or the namespace's map; only the whole
-        kind when nothing narrows it.
-        """
-        with self.lock:
-            t = self.tables[kind]
-            candidates: Iterable[Stored] | None = None
-            size = t.count + 1
-            if fields is not None and not fields.empty:
-                for field, value in fields.equalities():
-                    if field == "metadata.namespace":
-                        if namespace is not None and namespace != value:
-                            return []
-                        namespace = value
-                    elif field == "metadata.name":
-                        found = self._by_name(t, namespace, value)
-                        if len(found) < size:
-                            candidates, size = found, len(found)
-                    else:
-                        index = t.field_index.get(field)
-                        if index is not None:
-                            hit = index.get(value, ())
-                            if len(hit) < size:
-                                candidates, size = hit, len(hit)
-            if labels is not None and not labels.empty:
-                for key, value in labels.equalities():
-                    hit = t.label_index.get(key, {}).get(value, ())
-                    if len(hit) < size:
-                        candidates, size = hit, len(hit)
-            if namespace is not None:
-                objs = t.by_ns.get(namespace, {})
-                if len(objs) < size:
-                    candidates, size = objs.values(), len(objs)
-            if candidates is None:
-                candidates = t.all()
-            check_labels = labels is not None and not labels.empty
-            check_fields = fields is not None and not fields.empty
-            out = []
-            for s in candidates:
-                if namespace is not None and s.namespace != namespace:
-                    continue
-                if check_labels and not labels.matches(s.labels):  # type: ignore[union-attr]
-                    continue
-                if check_fields and not fields.matches(s.field_values()):  # type: ignore[union-attr]
-                    continue
-                out.append(s)
-        out.sort(key=_sort_key)
-        return out
-
-    @staticmethod
-    def _by_name(t: Table, namespace: str | None, name: str) -> list[Stored]:
-        if namespace is not None:
-            s = t.by_ns.get(namespace, {}).get(name)
-            return [s] if s is not None else []
-        return [objs[name] for objs in t.by_ns.values() if name in objs]
-
-    # -- writes --------------------------------------------------------------
 
     def next_rv(self) -> int:
         with self.lock:
@@ -367,7 +156,7 @@ class ObjectStore:
             rv = self.next_rv()
             obj["metadata"]["resourceVersion"] = str(rv)
             fresh = self._make(kind, obj, rv)
-            prev_labels, prev_fields = stored.labels, stored.fields
+            prev_labels, prev_fields, prev_raw = stored.labels, stored.fields, stored.raw
             relabel = fresh.labels != stored.labels
             refield = fresh.fields != stored.fields
             reown = fresh.owners != stored.owners
@@ -395,6 +184,7 @@ class ObjectStore:
                     stored.fields,
                     prev_labels,
                     prev_fields,
+                    prev_raw,
                 ),
             )
             return stored
@@ -428,6 +218,7 @@ class ObjectStore:
                     stored.name,
                     stored.labels,
                     stored.fields,
+                    prev_raw=stored.raw,
                 ),
             )
             return raw
@@ -537,69 +328,3 @@ class ObjectStore:
             fields,
             owners,
         )
-
-    def _index(
-        self, t: Table, s: Stored, labels: bool = True, fields: bool = True, owners: bool = True
-    ) -> None:
-        if labels:
-            for k, v in s.labels.items():
-                by_value = t.label_index.get(k)
-                if by_value is None:
-                    by_value = t.label_index[k] = {}
-                bucket = by_value.get(v)
-                if bucket is None:
-                    by_value[v] = {s}
-                else:
-                    bucket.add(s)
-        if fields and t.field_index:
-            for f, v in zip(t.kind.extra_fields, s.fields, strict=True):
-                index = t.field_index.get(f)
-                if index is not None:
-                    bucket = index.get(v)
-                    if bucket is None:
-                        index[v] = {s}
-                    else:
-                        bucket.add(s)
-        if owners:
-            for uid in s.owners:
-                deps = self.owner_index.get(uid)
-                if deps is None:
-                    self.owner_index[uid] = {s}
-                else:
-                    deps.add(s)
-
-    def _unindex(
-        self, t: Table, s: Stored, labels: bool = True, fields: bool = True, owners: bool = True
-    ) -> None:
-        if labels:
-            for k, v in s.labels.items():
-                by_value = t.label_index.get(k)
-                if by_value is None:
-                    continue
-                bucket = by_value.get(v)
-                if bucket is not None:
-                    bucket.discard(s)
-                    if not bucket:
-                        del by_value[v]
-                        if not by_value:
-                            del t.label_index[k]
-        if fields and t.field_index:
-            for f, v in zip(t.kind.extra_fields, s.fields, strict=True):
-                index = t.field_index.get(f)
-                if index is not None:
-                    bucket = index.get(v)
-                    if bucket is not None:
-                        bucket.discard(s)
-                        if not bucket:
-                            del index[v]
-        if owners:
-            for uid in s.owners:
-                deps = self.owner_index.get(uid)
-                if deps is not None:
-                    deps.discard(s)
-                    if not deps:
-                        del self.owner_index[uid]
-
-
-def _sort_key(s: Stored) -> tuple[str, str]:
-    return (s.namespace, s.name)

@@ -43,6 +43,31 @@ def test_server_side_apply_records_the_field_manager(kubectl: Kubectl) -> None:
     assert "kubectl" in {m["manager"] for m in managers["metadata"]["managedFields"]}
 
 
+def test_server_side_apply_conflicts_until_forced(kubectl: Kubectl) -> None:
+    kubectl("apply", "--server-side", "-f", "-", input=deployment("owned", replicas=1))
+    kubectl("patch", "deployment", "owned", "-p", '{"spec":{"replicas":2}}')
+    refused = kubectl(
+        "apply", "--server-side", "-f", "-", input=deployment("owned", replicas=3), check=False
+    )
+    assert refused.returncode == 1
+    assert (
+        'Apply failed with 1 conflict: conflict with "kubectl-patch" using apps/v1: .spec.replicas'
+        in refused.stderr
+    )
+    replicas = ("get", "deploy", "owned", "-o", "jsonpath={.spec.replicas}")
+    assert kubectl(*replicas).stdout == "2"
+    forced = kubectl(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-f",
+        "-",
+        input=deployment("owned", replicas=3),
+    )
+    assert forced.stdout == "deployment.apps/owned serverside-applied\n"
+    assert kubectl(*replicas).stdout == "3"
+
+
 def test_create_replace_and_delete_from_files(kubectl: Kubectl, tmp_path: object) -> None:
     assert kubectl("create", "-f", "-", input=configmap("crd")).stdout == "configmap/crd created\n"
     duplicate = kubectl("create", "-f", "-", input=configmap("crd"), check=False)
