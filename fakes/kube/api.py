@@ -30,7 +30,8 @@ resourceVersion, generation bumped on spec change, the patch types (``updates``)
 server-side apply and managedFields (``apply``); status and scale subresources and
 pods/binding (``subresources``); dryRun; finalizers and deletionTimestamp, graceful
 pod deletion, owner references with Foreground/Background/Orphan propagation and
-synchronous garbage collection (``deletion``); paged lists (``continuation``);
+synchronous garbage collection (``deletion``); paged lists (``continuation``); lists
+at an exact resourceVersion (``exact``), both rebuilt from history (``snapshot``);
 pods/eviction (``eviction``); LimitRange and ResourceQuota admission (``admission``).
 Reads (get, list, list pages) are here, in this module.
 """
@@ -51,6 +52,7 @@ from fakes.kube.creation import CreateMixin
 from fakes.kube.defaults import ServiceIPs
 from fakes.kube.deletion import DeletionMixin
 from fakes.kube.errors import ApiError, dumps
+from fakes.kube.exact import check_list_options, exact_list, is_exact
 from fakes.kube.kinds import DEFAULT_REGISTRY, KindRegistry, ResourceKind
 from fakes.kube.selectors import FieldSelector, LabelSelector
 from fakes.kube.store import Change, ObjectStore, Stored
@@ -337,18 +339,13 @@ class Api(CreateMixin, UpdateMixin, ApplyMixin, SubresourceMixin, DeletionMixin)
         labels = LabelSelector.parse(label_selector)
         fields = FieldSelector.parse(field_selector, kind.all_field_selectors)
         namespace = namespace or None
+        check_list_options(resource_version, resource_version_match, continue_token)
         with self.store.lock:
+            if is_exact(resource_version, resource_version_match, limit, continue_token):
+                rv = _parse_rv(resource_version or "")
+                return ListPage(*exact_list(self.store, kind, rv, namespace, labels, fields, limit))
             self._check_read_rv(resource_version)
             current = self.store.rv
-            if (
-                resource_version_match == "Exact"
-                and resource_version not in (None, "", "0")
-                and _parse_rv(resource_version) != current
-            ):
-                raise errors.gone(
-                    f"too old resource version: {resource_version} ({current}): this simulated "
-                    "server keeps no snapshots; list without resourceVersionMatch=Exact"
-                )
             items = self.store.select(kind, namespace, labels, fields)
             if continue_token:
                 return ListPage(

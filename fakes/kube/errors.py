@@ -246,12 +246,20 @@ def _go_value(value: Any) -> str:
 
 def invalid(kind: ResourceKind, name: str, errors: list[FieldError]) -> ApiError:
     """422 Invalid, message and causes in the real server's format."""
-    qualified = f"{kind.kind}.{kind.group}" if kind.group else kind.kind
+    return invalid_group_kind(kind.kind, kind.group, name, errors)
+
+
+def invalid_group_kind(kind: str, group: str, name: str, errors: list[FieldError]) -> ApiError:
+    """422 Invalid naming ``kind`` of ``group``, a resource or not (``ListOptions``).
+
+    ``details.name`` is left out when empty, as Go's ``omitempty`` leaves it out.
+    """
+    qualified = f"{kind}.{group}" if group else kind
     summary = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(e) for e in errors) + "]"
-    details: JsonObj = {"name": name}
-    if kind.group:
-        details["group"] = kind.group
-    details["kind"] = kind.kind
+    details: JsonObj = {"name": name} if name else {}
+    if group:
+        details["group"] = group
+    details["kind"] = kind
     details["causes"] = [
         {
             "reason": FieldError.REASONS.get(e.type, "FieldValueInvalid"),
