@@ -73,6 +73,23 @@ def test_get_with_label_and_field_selectors(kubectl: Kubectl) -> None:
     assert by_field.split() == ["pod/sel-b"]
 
 
+def test_get_raw_lists_at_an_exact_resource_version(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=pod("exact-a", labels="exact: a"))
+    listed = json.loads(kubectl("get", "--raw", "/api/v1/namespaces/default/pods").stdout)
+    rv = listed["metadata"]["resourceVersion"]
+    kubectl("apply", "-f", "-", input=pod("exact-b", labels="exact: b"))
+    kubectl("label", "pod", "exact-a", "exact=changed", "--overwrite")
+    path = (
+        f"/api/v1/namespaces/default/pods?labelSelector=exact&resourceVersion={rv}"
+        "&resourceVersionMatch=Exact"
+    )
+    then = json.loads(kubectl("get", "--raw", path).stdout)
+    assert then["metadata"]["resourceVersion"] == rv
+    assert [(p["metadata"]["name"], p["metadata"]["labels"]["exact"]) for p in then["items"]] == [
+        ("exact-a", "a")
+    ]
+
+
 def test_get_watch_prints_changes_as_they_happen(
     kubectl: Kubectl, cluster: RunningCluster, tmp_path: object
 ) -> None:
