@@ -70,9 +70,18 @@ class ResourceKind:
     field_selectors: tuple[str, ...] = ()
     indexed_fields: tuple[str, ...] = ()
     _all_fields: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    _hash: int = field(default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_all_fields", COMMON_FIELD_SELECTORS + self.field_selectors)
+        object.__setattr__(self, "_hash", hash((self.group, self.version, self.plural)))
+
+    def __hash__(self) -> int:
+        # Kinds key the store's tables and indexes, so every read hashes one; the
+        # generated dataclass hash walks every field (subresources included) each
+        # time. Equal kinds share group/version/plural, so this stays consistent
+        # with the generated __eq__.
+        return self._hash
 
     @property
     def api_version(self) -> str:
