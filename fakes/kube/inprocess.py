@@ -65,12 +65,20 @@ _SHARED_JSON_HEADERS = lowercase_headers(JSON_HEADERS)
 
 
 class RouterResponse:
-    """A ``urllib3.HTTPResponse`` look-alike over a router :class:`Response`."""
+    """A ``urllib3.HTTPResponse`` look-alike over a router :class:`Response`.
+
+    Built once per in-process call, so it does the least it can: slots, the reason
+    from a table, the shared lowercase JSON headers when the router used the shared
+    :data:`~fakes.kube.router.JSON_HEADERS`, and ``data`` as the router's bytes
+    (nothing is copied or decoded).
+    """
+
+    __slots__ = ("_consumed", "_response", "headers", "reason", "status")
 
     def __init__(self, response: Response) -> None:
         self._response = response
         self.status = response.status
-        self.reason = reason_phrase(response.status)
+        self.reason = _REASONS.get(response.status, "Unknown")
         headers = response.headers
         self.headers = (
             _SHARED_JSON_HEADERS if headers is JSON_HEADERS else lowercase_headers(headers)
@@ -79,6 +87,9 @@ class RouterResponse:
 
     @property
     def data(self) -> bytes:
+        response = self._response
+        if response.watch is None:
+            return response.body
         return self.read()
 
     def read(self, amt: int | None = None, decode_content: bool = True) -> bytes:
