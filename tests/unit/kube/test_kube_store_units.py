@@ -139,3 +139,40 @@ def test_deleted_event_carries_a_new_resource_version() -> None:
     raw = store.remove(stored)
     assert f'"resourceVersion":"{store.rv}"'.encode() in raw
     assert store.table(PODS).history[-1].type == "DELETED"
+
+
+def test_index_answered_selectors_still_filter_namespace_and_other_requirements() -> None:
+    """A label read answered by its index skips re-matching only what the index proved."""
+    store = ObjectStore(DEFAULT_REGISTRY.kinds)
+    pods = []
+    for i in range(40):
+        pod = _pod(f"p{39 - i:02d}", "n1", f"a{i % 2}")
+        pod["metadata"]["namespace"] = f"ns{i % 4}"
+        if i in (0, 1, 2, 3, 5):
+            pod["metadata"]["labels"]["rare"] = "yes"
+        pods.append(pod)
+    store.bulk_insert(PODS, pods)
+
+    def names(namespace: str | None, selector: str) -> list[str]:
+        found = store.select(PODS, namespace, LabelSelector.parse(selector))
+        return [f"{s.namespace}/{s.name}" for s in found]
+
+    def expected(namespace: str | None, labels: dict[str, str]) -> list[str]:
+        return sorted(
+            f"{p['metadata']['namespace']}/{p['metadata']['name']}"
+            for p in pods
+            if namespace in (None, p["metadata"]["namespace"])
+            and labels.items() <= p["metadata"]["labels"].items()
+        )
+
+    # The rare bucket (5 pods, 4 namespaces) is smaller than a namespace (10 pods):
+    # it answers the read, and the namespace must still be checked.
+    assert names("ns1", "rare=yes") == ["ns1/p34", "ns1/p38"] == expected("ns1", {"rare": "yes"})
+    assert names("ns1", "rare in (yes)") == expected("ns1", {"rare": "yes"})
+    # Two requirements: the index answers one, the other is still matched.
+    assert names("ns1", "rare=yes,app=a1") == expected("ns1", {"rare": "yes", "app": "a1"})
+    assert names(None, "rare=yes,app=a0") == expected(None, {"rare": "yes", "app": "a0"})
+    # A namespace map smaller than the label bucket answers; labels are matched.
+    assert names("ns0", "app=a0") == expected("ns0", {"app": "a0"})
+    assert names("ns1", "app=a0") == []
+    assert names(None, "app=a0") == expected(None, {"app": "a0"})
