@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from fakes.kube.inprocess import HOST, reason_phrase
-from fakes.kube.router import Request
+from fakes.kube.router import JSON_HEADERS, Request
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -69,6 +69,10 @@ class _BodyContent:
         return await self.readline()
 
 
+# Read-only, so every JSON answer can share one instead of building a multidict per call.
+_SHARED_JSON_HEADERS = CIMultiDictProxy(CIMultiDict(JSON_HEADERS))
+
+
 class RouterClientResponse:
     """An ``aiohttp.ClientResponse`` look-alike over a router :class:`Response`."""
 
@@ -76,7 +80,12 @@ class RouterClientResponse:
         self._response = response
         self.status = response.status
         self.reason = reason_phrase(response.status)
-        self.headers = CIMultiDictProxy(CIMultiDict(response.headers))
+        headers = response.headers
+        self.headers = (
+            _SHARED_JSON_HEADERS
+            if headers is JSON_HEADERS
+            else CIMultiDictProxy(CIMultiDict(headers))
+        )
         self.content: WatchContent | _BodyContent = (
             WatchContent(response) if response.watch is not None else _BodyContent(response.body)
         )
