@@ -45,7 +45,23 @@ JSON = "application/json"
 JSON_HEADERS: dict[str, str] = {"Content-Type": JSON, "Cache-Control": "no-cache, private"}
 _ACCEPTED = "application/json, application/yaml, application/vnd.kubernetes.protobuf"
 _COLLECTION_VERBS = {"POST": "create", "DELETE": "deletecollection"}
+# Parsed paths kept per router; cleared when full (a churn of one-off names costs a
+# re-parse, never unbounded memory).
+ROUTE_CACHE_SIZE = 4096
+# A non-resource route's path kind -> (verb, RequestInfo.path_kind); "noresource" is a
+# resource-shaped path naming nothing served.
+_NON_RESOURCE = {
+    "discovery": ("get", "discovery"),
+    "version": ("get", "version"),
+    "unknown": ("get", "unknown"),
+    "noresource": ("unknown", "unknown"),
+}
 _ITEM_VERBS = {"PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+# (kind, namespace, name, subresource, /watch/ prefix, path kind); kind is None and
+# path kind says why ("discovery", "version", "unknown", "noresource") for non-resources.
+_Route = tuple["ResourceKind | None", str | None, str | None, str | None, bool, str]
 
 
 @dataclass(slots=True)
@@ -158,6 +174,9 @@ class Router:
         self.reactors: list[Reactor] = reactors if reactors is not None else []
         # The cluster's clock decides how a thread waits: real time, or virtual time.
         self.sleep_sync = sleep_sync or sync_timer(api.clock).sleep
+        # path -> what it addresses; the registry is fixed for the router's life, so
+        # a path always parses the same way. Saves half the seam's cost on a read.
+        self._routes: dict[str, _Route] = {}
 
     # -- entry points ------------------------------------------------------------
 
@@ -212,29 +231,53 @@ class Router:
 
     def _parse_path(self, request: Request) -> RequestInfo:
         path = request.path
-        # Segments are unquoted one by one (a "/" inside a name stays part of it);
-        # most paths have nothing to unquote, and skipping unquote() there halves
-        # the cost of a read's parse.
+        route = self._routes.get(path)
+        if route is None:
+            route = self._route(path)
+            if len(self._routes) >= ROUTE_CACHE_SIZE:
+                self._routes.clear()
+            self._routes[path] = route
+        kind, namespace, name, sub, watch_prefix, path_kind = route
+        method = request.method
+        if kind is None:
+            verb, path_kind = _NON_RESOURCE[path_kind]
+            return RequestInfo(verb, path_kind=path_kind)
+        if name is None:
+            if method == "GET":
+                verb = "watch" if watch_prefix or request.flag("watch") else "list"
+            else:
+                verb = _COLLECTION_VERBS.get(method, "unsupported")
+            return RequestInfo(verb, kind, namespace)
+        if method == "GET":
+            verb = "watch" if watch_prefix else "get"
+        elif method == "POST":
+            verb = "create" if sub else "unsupported"
+        else:
+            verb = _ITEM_VERBS.get(method, "unsupported")
+        return RequestInfo(verb, kind, namespace, name, sub)
+
+    def _route(self, path: str) -> _Route:
+        """What a path addresses, whatever the method and query (so it can be cached)."""
+        # Segments are unquoted one by one (a "/" inside a name stays part of it).
         if "%" in path:
             parts = [unquote(p) for p in path.split("/") if p]
         else:
             parts = [p for p in path.split("/") if p]
-        method = request.method
         if not parts:
-            return RequestInfo("get", path_kind="unknown")
+            return (None, None, None, None, False, "unknown")
         head = parts[0]
         if head == "api":
             if len(parts) <= 2:
-                return RequestInfo("get", path_kind="discovery")
+                return (None, None, None, None, False, "discovery")
             group, version, rest = "", parts[1], parts[2:]
         elif head == "apis":
             if len(parts) <= 3:
-                return RequestInfo("get", path_kind="discovery")
+                return (None, None, None, None, False, "discovery")
             group, version, rest = parts[1], parts[2], parts[3:]
         elif head == "version" and len(parts) == 1:
-            return RequestInfo("get", path_kind="version")
+            return (None, None, None, None, False, "version")
         else:
-            return RequestInfo("get", path_kind="unknown")
+            return (None, None, None, None, False, "unknown")
         watch_prefix = rest[0] == "watch"
         if watch_prefix:
             rest = rest[1:]
@@ -243,24 +286,11 @@ class Router:
             namespace, rest = rest[1], rest[2:]
         plural = rest[0] if rest else ""
         kind = self.registry.by_url(group, version, plural)
-        if kind is None or len(rest) > 3:
-            return RequestInfo("unknown", path_kind="unknown")
-        if namespace is not None and not kind.namespaced:
-            return RequestInfo("unknown", path_kind="unknown")
-        if len(rest) == 1:
-            if method == "GET":
-                verb = "watch" if watch_prefix or request.flag("watch") else "list"
-            else:
-                verb = _COLLECTION_VERBS.get(method, "unsupported")
-            return RequestInfo(verb, kind, namespace)
+        if kind is None or len(rest) > 3 or (namespace is not None and not kind.namespaced):
+            return (None, None, None, None, False, "noresource")
+        name = rest[1] if len(rest) >= 2 else None
         sub = rest[2] if len(rest) == 3 else None
-        if method == "GET":
-            verb = "watch" if watch_prefix else "get"
-        elif method == "POST":
-            verb = "create" if sub else "unsupported"
-        else:
-            verb = _ITEM_VERBS.get(method, "unsupported")
-        return RequestInfo(verb, kind, namespace, rest[1], sub)
+        return (kind, namespace, name, sub, watch_prefix, "resource")
 
     # -- serving ------------------------------------------------------------------
 

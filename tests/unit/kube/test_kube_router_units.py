@@ -11,6 +11,7 @@ import json
 import pytest
 
 from fakes.kube import Cluster
+from fakes.kube import router as router_module
 from fakes.kube.inprocess import RouterPoolManager, RouterResponse
 from fakes.kube.router import JSON_HEADERS, Request, RequestInfo, Response
 
@@ -86,3 +87,23 @@ def test_pool_manager_answers_misses_with_status_bodies() -> None:
     response = pool.request("GET", "http://windtunnel.invalid/api/v1/namespaces/ns/pods/nope")
     assert response.status == 404
     assert json.loads(response.data)["reason"] == "NotFound"
+
+
+def test_cached_routes_still_take_the_verb_from_method_and_query() -> None:
+    cluster = Cluster()
+    path = "/api/v1/namespaces/ns/pods"
+    assert _info(cluster, "GET", path)[0] == "list"
+    assert _info(cluster, "GET", path + "?watch=true")[0] == "watch"
+    assert _info(cluster, "DELETE", path)[0] == "deletecollection"
+    assert _info(cluster, "GET", path + "/p")[0] == "get"
+    assert _info(cluster, "DELETE", path + "/p")[0] == "delete"
+    assert _info(cluster, "GET", "/api/v1/nope")[0] == "unknown"
+    assert _info(cluster, "GET", "/api/v1/nope")[0] == "unknown"
+
+
+def test_route_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(router_module, "ROUTE_CACHE_SIZE", 8)
+    cluster = Cluster()
+    for i in range(50):
+        assert _info(cluster, "GET", f"/api/v1/namespaces/ns/pods/p{i}")[3] == f"p{i}"
+    assert len(cluster.router._routes) <= 8
