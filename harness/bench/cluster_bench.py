@@ -223,23 +223,25 @@ def build_cluster(nodes: int, pods: int) -> tuple[Any, float]:
 
 
 def _rates(
-    fns: dict[str, Callable[[], object]], seconds: float, rounds: int = 8
+    fns: dict[str, Callable[[], object]], seconds: float, rounds: int = 8, slices: int = 5
 ) -> dict[str, float]:
-    """Calls per second of each function: best of ``rounds`` rounds of about ``seconds``.
+    """Calls per second of each function: the best of ``rounds * slices`` short timings.
 
-    Rounds alternate between the functions so drift on a shared machine (frequency
-    scaling, a neighbour's load, allocator warm-up) hits every side alike; the best
-    round is the one least disturbed, and more rounds make an undisturbed one likelier
-    on a busy 2-core machine.
+    Each round of about ``seconds`` per function is cut into ``slices`` timings that
+    alternate between the functions, so drift on a shared machine (frequency
+    scaling, a neighbour's load, allocator warm-up) hits every side alike, and the
+    best timing -- the least disturbed one -- is likelier to be undisturbed than a
+    long one on a busy 2-core machine. Rates are still calls per wall-clock second.
     """
     best = dict.fromkeys(fns, 0.0)
+    length = seconds / slices
     for fn in fns.values():
         fn()
-    for _ in range(rounds):
+    for _ in range(rounds * slices):
         for key, fn in fns.items():
             n = 0
             start = time.perf_counter()
-            deadline = start + seconds
+            deadline = start + length
             while True:
                 fn()
                 n += 1
