@@ -1,22 +1,26 @@
 """Records to SQLite rows and back, exactly.
 
-Statuses are stored as their string values and come back as the same enum members;
-an execution's inputs as JSON; a step as its keys, its status and one JSON object holding
-the rest of its record (attempts as arrays, outputs, error, times, ...). Four columns
-instead of eleven halve SQLite's cost per row, and a step is written twice on the
-dispatch path. JSON holds dicts with
-string keys, lists, strings, numbers (floats round-trip exactly), booleans and null; a
-value it cannot hold (a set, an arbitrary object) is refused with a :class:`StoreError`
-naming the execution and step, rather than being written in a lossy form. Tuples come
-back as lists.
+Statuses are stored as their string values and come back as the same enum members; an
+execution's inputs as JSON. Steps are a log: each commit appends, per execution, one
+``step_log`` row whose ``entries`` are the step records it wrote (``[step_id, status,
+record]``, see :func:`step_entry`), and a step's state is its latest entry. A row per
+commit instead of a row per transition is what makes a durable step cheap: SQLite's cost
+is mostly per row, and the engine writes every step twice (Running, then its end). The
+log is also the steps' history; the ``steps`` view shows each step's latest entry.
 
-This runs twice per step on the engine's dispatch path, hence the fast paths for the
-common shapes (no attempts yet, empty outputs) and ``tuple.__new__`` for the records.
+JSON holds dicts with string keys, lists, strings, numbers (floats round-trip exactly),
+booleans and null; a value it cannot hold (a set, an arbitrary object) is refused with a
+:class:`StoreError` naming the execution and step, rather than being written in a lossy
+form. Tuples come back as lists. Entries are built twice per step on the engine's
+dispatch path, hence the fast paths for the common shapes and ``tuple.__new__`` for the
+records.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from engine.records import AttemptRecord, ExecutionRecord, StepRecord
@@ -40,13 +44,11 @@ UPSERT_EXECUTION = (
 )
 """An upsert that keeps the row (and so its idempotency key and its steps)."""
 
-UPSERT_STEP = (
-    "INSERT OR REPLACE INTO steps (execution_id, step_id, status, record) VALUES (?, ?, ?, ?)"
-)
-"""Steps have no dependent rows, so REPLACE (the cheapest upsert) loses nothing."""
+APPEND_STEPS = "INSERT INTO step_log (execution_id, entries) VALUES (?, ?)"
+"""One log row: the step records one commit wrote for one execution (see :func:`step_entry`)."""
 
 SELECT_EXECUTION = f"SELECT {EXECUTION_COLUMNS} FROM executions"
-SELECT_STEPS = "SELECT step_id, status, record FROM steps WHERE execution_id = ?"
+SELECT_STEP_LOG = "SELECT entries FROM step_log WHERE execution_id = ? ORDER BY id"
 DEAD_LETTER_COLUMNS = (
     "execution_id, workflow, version, step_id, error, attempts, failed_at, replayed_by"
 )
@@ -89,16 +91,16 @@ def execution_row(record: ExecutionRecord) -> tuple[Any, ...]:
     )
 
 
-def step_row(execution_id: str, step: StepRecord) -> tuple[str, str, str, str]:
-    """The ``steps`` row of a step record: its keys, its status and its record as JSON.
+def step_entry(execution_id: str, step: StepRecord) -> str:
+    """A step record as a step-log entry: the JSON array ``[step_id, status, record]``.
 
-    The record is one JSON object with a key per other field of :class:`StepRecord`
+    ``record`` is one JSON object with a key per other field of :class:`StepRecord`
     (``attempts``, ``outputs``, ``error``, ``reason``, ``started_at``, ``finished_at``,
     ``compensation``, ``warnings``), left out while the field has its default (null, or
-    empty for attempts and warnings): ``json_extract(record, '$.error')`` queries it
-    either way. Formatting a float exactly is the dearest part (about a microsecond
-    here), so a time shared by the step and its attempt -- the same float object -- is
-    formatted once.
+    empty for attempts and warnings): ``json_extract(record, '$.error')`` on the
+    ``steps`` view queries it either way. Formatting a float exactly is the dearest part
+    (about a microsecond here), so a time shared by the step and its attempt -- the
+    same float object -- is formatted once.
     """
     step_id, status, attempts, outputs, error, reason, started, finished, compensation, warnings = (
         step
@@ -114,7 +116,7 @@ def step_row(execution_id: str, step: StepRecord) -> tuple[str, str, str, str]:
         and not warnings
     ):
         # A step just dispatched: written once per step, on the dispatch path.
-        return (execution_id, step_id, status, f'{{"started_at":{started_json}}}')
+        return f'[{_quote(step_id)},"{status}",{{"started_at":{started_json}}}]'
     finished_json = "null" if finished is None else _time(finished)
     fields = []
     if attempts:
@@ -145,7 +147,13 @@ def step_row(execution_id: str, step: StepRecord) -> tuple[str, str, str, str]:
         fields.append(f'"compensation":{to_json(dict(compensation), what)}')
     if warnings:
         fields.append(f'"warnings":{to_json(list(warnings), _of(step_id, "warnings"))}')
-    return (execution_id, step_id, status, f"{{{','.join(fields)}}}")
+    return f'[{_quote(step_id)},"{status}",{{{",".join(fields)}}}]'
+
+
+@functools.lru_cache(maxsize=65_536)
+def _quote(step_id: str) -> str:
+    # Step ids repeat (one per template step), and quoting one is a JSON encoder call.
+    return to_json(step_id, "a step id")
 
 
 def _of(step_id: str, what: str) -> str:
@@ -182,17 +190,25 @@ def execution_record(row: tuple[Any, ...]) -> ExecutionRecord:
     )
 
 
-def step_record(row: tuple[Any, ...]) -> StepRecord:
-    """The record of a ``steps`` row selected with :data:`SELECT_STEPS`."""
-    fields = _loads(row[2])
+def step_records(log: Iterable[tuple[str]]) -> dict[str, StepRecord]:
+    """The latest record of every step in ``log``: entries selected with :data:`SELECT_STEP_LOG`."""
+    latest: dict[str, list[Any]] = {}
+    for (entries,) in log:
+        for entry in _loads(entries):
+            latest[entry[0]] = entry
+    return {step_id: _step_record(entry) for step_id, entry in latest.items()}
+
+
+def _step_record(entry: list[Any]) -> StepRecord:
+    step_id, status, fields = entry
     get = fields.get
     attempts = get("attempts")
     warnings = get("warnings")
     return _new_tuple(
         StepRecord,
         (
-            row[0],
-            _STEP_STATUS[row[1]],
+            step_id,
+            _STEP_STATUS[status],
             () if not attempts else tuple(_new_tuple(AttemptRecord, a) for a in attempts),
             get("outputs"),
             get("error"),

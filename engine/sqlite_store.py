@@ -4,7 +4,10 @@
 :class:`engine.storage.ExecutionRepository` on one file, so that an engine restarted on
 the same path finds every execution and step as it was last recorded. One
 ``executions`` row serves both protocols (the engine writes the same record through
-``save`` and ``store``); ``delete`` forgets the execution from both views.
+``save`` and ``store``); ``delete`` forgets the execution from both views. Step records
+go to an append-only step log, one row per commit and execution, and a step is its
+latest entry (see :mod:`engine.sqlite_rows`); the log keeps every transition, and the
+``steps`` view shows each step's latest record to SQL readers.
 
 Durability: WAL with ``synchronous=NORMAL``. A commit appends to the WAL in the OS page
 cache and the WAL is fsynced at checkpoints, so a killed *process* (SIGKILL, OOM, an
@@ -67,15 +70,15 @@ from typing import Any, Literal
 
 from engine.records import DeadLetter, ExecutionRecord, ExecutionState, StepRecord
 from engine.sqlite_rows import (
+    APPEND_STEPS,
     DEAD_LETTER_COLUMNS,
     SELECT_EXECUTION,
-    SELECT_STEPS,
+    SELECT_STEP_LOG,
     UPSERT_EXECUTION,
-    UPSERT_STEP,
     execution_record,
     execution_row,
-    step_record,
-    step_row,
+    step_entry,
+    step_records,
 )
 from engine.sqlite_schema import CORRUPT_HINT, open_database, schema_version, write_error
 from engine.status import ExecutionStatus
@@ -118,7 +121,7 @@ class SqliteStore:
         # "tick" mode: what the open tick will commit, its future, and the error of a
         # failed deferred commit (after which the store refuses writes).
         self._executions: dict[str, tuple[Any, ...]] = {}
-        self._steps: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._steps: dict[str, dict[str, str]] = {}  # execution id -> step id -> entry
         self._tick: asyncio.Future[None] | None = None
         self._failure: StoreError | None = None
         self._known: set[str] = set()  # executions known to exist, for save_step's check
@@ -132,7 +135,7 @@ class SqliteStore:
         head = None if execution is None else execution_row(execution)
         if head is not None and head[0] != execution_id:
             raise ValueError(f"execution record '{head[0]}' saved under the id '{execution_id}'")
-        rows = [step_row(execution_id, s) for s in steps]
+        entries = {s.step_id: step_entry(execution_id, s) for s in steps}  # the last wins
         with self._lock:
             self._check_writable()
             if head is None and not self._exists(execution_id):
@@ -140,18 +143,19 @@ class SqliteStore:
             if self._batching and self._defer():
                 if head is not None:
                     self._executions[execution_id] = head
-                for row in rows:
-                    self._steps[(execution_id, row[1])] = row
+                if entries:
+                    self._steps.setdefault(execution_id, {}).update(entries)
             else:
+                log = [(execution_id, _joined(entries.values()))] if entries else []
                 self._commit_now(
-                    [head] if head is not None else [], rows, f"saving execution '{execution_id}'"
+                    [head] if head is not None else [], log, f"saving execution '{execution_id}'"
                 )
             if execution is not None:
                 self._remember(execution)
 
     def save_step(self, execution_id: str, step: StepRecord) -> None:
-        """Upsert one step record of an execution already saved."""
-        row = step_row(execution_id, step)
+        """Record one step record of an execution already saved (its latest, from now on)."""
+        entry = step_entry(execution_id, step)
         with self._lock:
             if self._closed or self._failure is not None:
                 self._check_writable()
@@ -161,12 +165,15 @@ class SqliteStore:
                 tick = self._tick
                 # The open tick's own loop (the usual case, twice per step) or _defer.
                 if (tick is not None and tick.get_loop() is _running_loop()) or self._defer():
-                    self._steps[(execution_id, step.step_id)] = row
+                    buffered = self._steps.get(execution_id)
+                    if buffered is None:
+                        buffered = self._steps[execution_id] = {}
+                    buffered[step.step_id] = entry
                     return
             try:
                 # One statement in autocommit mode is one transaction: no BEGIN/COMMIT
                 # round trips on the dispatch path.
-                self._conn.execute(UPSERT_STEP, row)
+                self._conn.execute(APPEND_STEPS, (execution_id, f"[{entry}]"))
             except sqlite3.Error as exc:
                 what = f"saving step '{step.step_id}' of execution '{execution_id}'"
                 raise write_error(self.path, what, exc) from exc
@@ -178,8 +185,8 @@ class SqliteStore:
             head = self._read(f"{SELECT_EXECUTION} WHERE execution_id = ?", (execution_id,))
             if not head:
                 return None
-            rows = self._read(SELECT_STEPS, (execution_id,))
-        return ExecutionState(execution_record(head[0]), {r[0]: step_record(r) for r in rows})
+            log = self._read(SELECT_STEP_LOG, (execution_id,))
+        return ExecutionState(execution_record(head[0]), step_records(log))
 
     def delete(self, execution_id: str) -> None:
         """Forget the execution and its steps; unknown ids are ignored."""
@@ -188,7 +195,7 @@ class SqliteStore:
             self._flush_locked()
             try:
                 with self._transaction() as conn:
-                    conn.execute("DELETE FROM steps WHERE execution_id = ?", (execution_id,))
+                    conn.execute("DELETE FROM step_log WHERE execution_id = ?", (execution_id,))
                     conn.execute("DELETE FROM executions WHERE execution_id = ?", (execution_id,))
             except sqlite3.Error as exc:
                 raise write_error(self.path, f"deleting execution '{execution_id}'", exc) from exc
@@ -385,12 +392,12 @@ class SqliteStore:
         if not (self._executions or self._steps):
             return
         executions = list(self._executions.values())
-        steps = list(self._steps.values())
+        log = [(eid, _joined(entries.values())) for eid, entries in self._steps.items()]
+        count = len(executions) + sum(len(entries) for entries in self._steps.values())
         self._executions.clear()
         self._steps.clear()
-        count = len(executions) + len(steps)
         try:
-            self._commit_now(executions, steps, f"committing {count} buffered writes")
+            self._commit_now(executions, log, f"committing {count} buffered writes")
         except StoreError as exc:
             self._failure = StoreError(
                 f"{exc}; the store now refuses writes (the failed commit's transitions were "
@@ -405,16 +412,19 @@ class SqliteStore:
             self._flush_locked()
 
     def _commit_now(
-        self, executions: builtins.list[Any], steps: builtins.list[Any], what: str
+        self,
+        executions: builtins.list[Any],
+        log: builtins.list[tuple[str, str]],
+        what: str,
     ) -> None:
-        if not (executions or steps):
+        if not (executions or log):
             return
         try:
             with self._transaction() as conn:
                 if executions:
                     conn.executemany(UPSERT_EXECUTION, executions)
-                if steps:
-                    conn.executemany(UPSERT_STEP, steps)
+                if log:
+                    conn.executemany(APPEND_STEPS, log)
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"{what} in the store {self.path} broke an integrity rule ({exc}); nothing of "
@@ -543,6 +553,11 @@ def _status_clause(
     if not wanted:
         return ["0"], []
     return [f"status IN ({', '.join('?' * len(wanted))})"], [s.value for s in wanted]
+
+
+def _joined(entries: Iterable[str]) -> str:
+    """Step-log entries as the JSON array one ``step_log`` row holds."""
+    return f"[{','.join(entries)}]"
 
 
 def _never_saved(execution_id: str, step_id: str | None) -> KeyError:

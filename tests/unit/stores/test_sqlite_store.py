@@ -177,6 +177,41 @@ def test_a_version_1_store_is_upgraded_with_every_step_record_intact(tmp_path: P
         assert [again.step(s.step_id) for s in steps] == steps
 
 
+def test_the_step_log_keeps_every_transition_and_the_steps_view_shows_the_latest(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    with SqliteStore(path, commit="save") as store:
+        store.save("e1", execution(), [StepRecord("a", StepStatus.PENDING)])
+        store.save_step("e1", StepRecord("a", StepStatus.RUNNING, started_at=1.5))
+        store.save_step("e1", StepRecord("b", StepStatus.RUNNING, started_at=1.75))
+        store.save_step(
+            "e1",
+            StepRecord(
+                "a",
+                StepStatus.SUCCEEDED,
+                (AttemptRecord(1, 1.5, 2.5),),
+                {"n": 1},
+                started_at=1.5,
+                finished_at=2.5,
+            ),
+        )
+        loaded = store.load("e1")
+        assert loaded is not None
+        assert loaded.statuses() == {"a": StepStatus.SUCCEEDED, "b": StepStatus.RUNNING}
+    history = _committed_rows(
+        path,
+        "SELECT json_extract(entry.value, '$[1]') FROM step_log, json_each(step_log.entries) "
+        "AS entry WHERE json_extract(entry.value, '$[0]') = 'a' ORDER BY step_log.id",
+    )
+    assert history == [("Pending",), ("Running",), ("Succeeded",)]
+    assert _committed_rows(
+        path,
+        "SELECT step_id, status, json_extract(record, '$.outputs.n'), "
+        "json_extract(record, '$.finished_at') FROM steps ORDER BY step_id",
+    ) == [("a", "Succeeded", 1, 2.5), ("b", "Running", None, None)]
+
+
 # ---------------------------------------------------------------------- faults
 
 
