@@ -41,8 +41,8 @@ Two commit policies (``commit=``):
 ``"save"``
     Every ``save``/``save_step``/``store``/``delete`` commits before it returns: the
     simplest guarantee, for callers that act on a write synchronously. It costs a
-    transaction per transition, about twice the engine's time per step with ``"tick"``
-    (``windtunnel bench engine --store sqlite --commit save|tick``).
+    transaction per transition: about three times the engine's time per step with
+    ``"tick"`` (``windtunnel bench engine --store sqlite --commit save|tick``).
 
 Faults are loud: a file that is not a store (garbage, truncated, corrupt, someone else's
 database), a schema newer than the code, and a write that cannot be committed (disk full,
