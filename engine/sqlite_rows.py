@@ -105,7 +105,7 @@ def step_entry(execution_id: str, step: StepRecord) -> str:
     step_id, status, attempts, outputs, error, reason, started, finished, compensation, warnings = (
         step
     )
-    started_json = "null" if started is None else _time(started)
+    started_json = _time(started)
     if (
         not attempts
         and outputs is None
@@ -117,7 +117,7 @@ def step_entry(execution_id: str, step: StepRecord) -> str:
     ):
         # A step just dispatched: written once per step, on the dispatch path.
         return f'[{_quote(step_id)},"{status}",{{"started_at":{started_json}}}]'
-    finished_json = "null" if finished is None else _time(finished)
+    finished_json = _time(finished)
     fields = []
     if attempts:
         parts = []

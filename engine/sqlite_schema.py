@@ -1,18 +1,18 @@
 """The SQLite stores' schema, its ordered migrations, and opening a database safely.
 
 Schema changes are ordered migrations (:data:`MIGRATIONS`), each applied once in its own
-transaction and recorded in the ``schema_version`` table. To add version 2, append a
+transaction and recorded in the ``schema_version`` table. To add version 3, append a
 :class:`Migration` (never edit one that has shipped)::
 
-    Migration(2, "executions carry a parent execution id", (
-        "ALTER TABLE executions ADD COLUMN parent_id TEXT",
-        "CREATE INDEX executions_by_parent ON executions (parent_id)",
+    Migration(3, "executions carry an owner", (
+        "ALTER TABLE executions ADD COLUMN owner TEXT",
+        "CREATE INDEX executions_by_owner ON executions (owner)",
     ))
 
-and teach :mod:`engine.sqlite_rows` the new column. A database at version 1 is upgraded
-when it is next opened; a database whose version is newer than the code's latest
-migration is refused, because an old engine must not write rows a newer one would
-misread.
+and teach :mod:`engine.sqlite_rows` the new column. A database at an older version is
+upgraded when it is next opened (version 2 folded version 1's step rows into the step
+log); a database whose version is newer than the code's latest migration is refused,
+because an old engine must not write rows a newer one would misread.
 
 Opening also rejects what is not a windtunnel store (a non-database file, a truncated or
 corrupt one, someone else's database) with :class:`engine.storage.StoreError` before

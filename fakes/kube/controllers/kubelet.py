@@ -225,17 +225,7 @@ class Kubelet:
         status["qosClass"] = status.get("qosClass") or "BestEffort"
         set_condition(pod, "PodReadyToStartContainers", "True", now)
         set_condition(pod, "Initialized", "True", now)
-        set_condition(
-            pod, "Ready", "False", now, "ContainersNotReady", "containers with unready status"
-        )
-        set_condition(
-            pod,
-            "ContainersReady",
-            "False",
-            now,
-            "ContainersNotReady",
-            "containers with unready status",
-        )
+        _containers_not_ready(pod, now)
         set_condition(pod, "PodScheduled", "True", now)
         status["containerStatuses"] = [
             {
@@ -289,17 +279,7 @@ class Kubelet:
                     f"pod={pod['metadata']['name']}",
                 }
             }
-        set_condition(
-            pod, "Ready", "False", now, "ContainersNotReady", "containers with unready status"
-        )
-        set_condition(
-            pod,
-            "ContainersReady",
-            "False",
-            now,
-            "ContainersNotReady",
-            "containers with unready status",
-        )
+        _containers_not_ready(pod, now)
         self.access.update_status(self.pods.resource, pod)
         for cs in pod.get("status", {}).get("containerStatuses") or ():
             self._event(
@@ -414,3 +394,11 @@ def _node_ip(name: str) -> str:
         else int("".join(ch for ch in name if ch.isdigit())[-4:] or 0)
     )
     return f"172.18.{(n // 250) % 250}.{n % 250 + 2}"
+
+
+def _containers_not_ready(pod: JsonObj, now: str) -> None:
+    """Ready and ContainersReady False, as the kubelet reports a pod whose containers are not."""
+    for condition in ("Ready", "ContainersReady"):
+        set_condition(
+            pod, condition, "False", now, "ContainersNotReady", "containers with unready status"
+        )
