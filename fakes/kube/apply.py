@@ -12,9 +12,10 @@ into it under the field-ownership rules of ``fakes.kube.managedfields`` (conflic
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from fakes.kube import errors, managedfields
+from fakes.kube import errors, fieldsets, managedfields
 from fakes.kube.codec import copy_json
 from fakes.kube.managedfields import APPLY
 from fakes.kube.patch import strategic_merge
@@ -63,7 +64,7 @@ class ApplyMixin:
                     raise errors.not_found(kind, name)
                 body_obj = copy_json(applied)
                 body_obj.setdefault("metadata", {})["name"] = name
-                fields = managedfields.leaves(applied)
+                fields = fieldsets.leaves(applied)
                 managed = [
                     managedfields.new_entry(
                         field_manager, APPLY, kind.api_version, self.now(), set(fields)
@@ -77,7 +78,7 @@ class ApplyMixin:
             outcome = managedfields.apply(
                 old,
                 applied,
-                strategic_merge,
+                partial(strategic_merge, apply=True),
                 field_manager,
                 kind.api_version,
                 self.now(),

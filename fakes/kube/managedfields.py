@@ -12,234 +12,33 @@ Every write by a known field manager records which fields that manager owns, one
   it over; the same value is shared ownership. Fields the applier owned alone and
   dropped from its configuration are removed from the object.
 
-Sets are kept in the ``FieldsV1`` trie format: ``f:<field>`` for a map key,
-``k:{"name":"app"}`` for an item of a list merged by key (containers by name, ...),
-``v:<json>`` for a member of a list of scalars that merges as a set (finalizers), and
-``"."`` for a node that is owned itself as well as through its children. Internally a
-set is a Python ``set`` of paths, each a tuple of those elements.
-
-Without the Go schema, a list is associative when ``fakes.kube.patch.merge_key``
-names its key and every item carries it; other lists and all scalars are leaves
-(owned whole), as atomic fields are in kube. Controllers that call the Python-level
-API without a field manager are not tracked: their writes keep the hot path cheap.
+Sets are kept in the ``FieldsV1`` trie format; the sets themselves, and what a path
+names in an object, are ``fakes.kube.fieldsets``. Controllers that call the
+Python-level API without a field manager are not tracked: their writes keep the hot
+path cheap.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from fakes.kube.errors import ApiError, FieldError
-from fakes.kube.patch import PRIMITIVE_MERGE, merge_key
+from fakes.kube.fieldsets import (
+    MEMBER,
+    Path,
+    from_fields_v1,
+    is_item_key,
+    leaves,
+    path_string,
+    remove_path,
+    to_fields_v1,
+)
 
 JsonObj = dict[str, Any]
-Path = tuple[str, ...]
 
 APPLY = "Apply"
 UPDATE = "Update"
-
-# Metadata the server owns; never part of a manager's set.
-_SKIP_META = frozenset(
-    {
-        "name",
-        "namespace",
-        "uid",
-        "resourceVersion",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "managedFields",
-        "generation",
-        "generateName",
-        "selfLink",
-    }
-)
-# A list item is owned as a member; its value is compared through its fields.
-_MEMBER = object()
-
-
-def leaves(obj: Any, *, skip_status: bool = False) -> dict[Path, Any]:
-    """Every owned path of ``obj`` with the value a conflict check compares.
-
-    Leaves are scalars, atomic lists, empty maps and set members; a keyed list item
-    is a member too (value :data:`_MEMBER`) besides its own fields.
-    """
-    out: dict[Path, Any] = {}
-    if isinstance(obj, dict):
-        _walk_map(obj, (), (), out, skip_status)
-    return out
-
-
-def _walk_map(
-    obj: JsonObj, path: Path, names: tuple[str, ...], out: dict[Path, Any], skip_status: bool
-) -> None:
-    for key, value in obj.items():
-        if not names and (key in ("apiVersion", "kind") or (skip_status and key == "status")):
-            continue
-        if names == ("metadata",) and key in _SKIP_META:
-            continue
-        here = (*path, "f:" + key)
-        if isinstance(value, dict):
-            if value:
-                _walk_map(value, here, (*names, key), out, skip_status)
-            elif names != () or key != "metadata":
-                out[here] = value
-        elif isinstance(value, list):
-            _walk_list(key, value, here, names, out, skip_status)
-        else:
-            out[here] = value
-
-
-def _walk_list(
-    key: str,
-    value: list[Any],
-    here: Path,
-    names: tuple[str, ...],
-    out: dict[Path, Any],
-    skip_status: bool,
-) -> None:
-    mk = merge_key(key, names)
-    if value and mk and all(isinstance(v, dict) and mk in v for v in value):
-        for item in value:
-            member = (*here, item_key(mk, item[mk]))
-            out[member] = _MEMBER
-            _walk_map(item, member, (*names, key), out, skip_status)
-    elif value and key in PRIMITIVE_MERGE and all(not isinstance(v, dict | list) for v in value):
-        for item in value:
-            out[(*here, "v:" + _compact(item))] = item
-    else:
-        out[here] = value
-
-
-def item_key(field: str, value: Any) -> str:
-    return "k:" + _compact({field: value})
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-# -- FieldsV1 <-> path sets --------------------------------------------------------
-
-
-def to_fields_v1(paths: Iterable[Path]) -> JsonObj:
-    """The ``FieldsV1`` trie of a path set, keys sorted as kube writes them."""
-    members = set(paths)
-    root: JsonObj = {}
-    for path in members:
-        node = root
-        for element in path:
-            node = node.setdefault(element, {})
-    for path in members:
-        node = root
-        for element in path:
-            node = node[element]
-        if node:
-            node["."] = {}
-    return _sorted(root)
-
-
-def _sorted(node: JsonObj) -> JsonObj:
-    return {k: _sorted(node[k]) for k in sorted(node, key=lambda k: (k != ".", k))}
-
-
-def from_fields_v1(trie: Any) -> set[Path]:
-    """The path set of a ``FieldsV1`` trie (malformed parts are ignored)."""
-    out: set[Path] = set()
-    if isinstance(trie, dict):
-        _collect(trie, (), out)
-    return out
-
-
-def _collect(node: JsonObj, path: Path, out: set[Path]) -> None:
-    for key, child in node.items():
-        if key == ".":
-            out.add(path)
-        elif isinstance(child, dict) and child:
-            _collect(child, (*path, key), out)
-        else:
-            out.add((*path, key))
-
-
-def fields_v1(obj: Any) -> JsonObj:
-    """The ``FieldsV1`` set of the fields present in an applied configuration."""
-    return to_fields_v1(leaves(obj))
-
-
-# -- paths in objects --------------------------------------------------------------
-
-
-def path_string(path: Path) -> str:
-    """A path as kube prints it: ``.spec.template.spec.containers[name="app"].image``."""
-    out = []
-    for element in path:
-        prefix, _, rest = element.partition(":")
-        if prefix == "f":
-            out.append("." + rest)
-        elif prefix == "k":
-            try:
-                keys = json.loads(rest)
-            except ValueError:
-                keys = {}
-            out.append("[" + ",".join(f"{k}={_compact(v)}" for k, v in keys.items()) + "]")
-        elif prefix == "v":
-            out.append(f"[={rest}]")
-        else:
-            out.append(f"[{rest}]")
-    return "".join(out)
-
-
-def remove_path(obj: Any, path: Path) -> None:
-    """Remove what ``path`` names from ``obj`` (in place), pruning maps it leaves empty."""
-    if not path:
-        return
-    parents: list[tuple[Any, Any]] = []
-    cur = obj
-    for element in path[:-1]:
-        found, child, handle = _step(cur, element)
-        if not found:
-            return
-        parents.append((cur, handle))
-        cur = child
-    found, _, handle = _step(cur, path[-1])
-    if not found:
-        return
-    del cur[handle]
-    # A map or list emptied by the removal goes too, but never a top-level section.
-    while parents and len(parents) > 1 and not cur:
-        parent, handle = parents.pop()
-        del parent[handle]
-        cur = parent
-
-
-def _step(cur: Any, element: str) -> tuple[bool, Any, Any]:
-    prefix, _, rest = element.partition(":")
-    if prefix == "f":
-        if isinstance(cur, dict) and rest in cur:
-            return True, cur[rest], rest
-        return False, None, None
-    if not isinstance(cur, list):
-        return False, None, None
-    if prefix == "k":
-        try:
-            keys = json.loads(rest)
-        except ValueError:
-            return False, None, None
-        for i, item in enumerate(cur):
-            if isinstance(item, dict) and all(item.get(k) == v for k, v in keys.items()):
-                return True, item, i
-        return False, None, None
-    if prefix == "v":
-        try:
-            wanted = json.loads(rest)
-        except ValueError:
-            return False, None, None
-        for i, item in enumerate(cur):
-            if item == wanted:
-                return True, item, i
-    return False, None, None
-
 
 # -- entries ---------------------------------------------------------------------------
 
@@ -367,7 +166,7 @@ def apply(
     for entry, paths in others:
         for path in sorted(applied & paths):
             value = wanted[path]
-            if value is _MEMBER or path not in current:
+            if value is MEMBER or path not in current:
                 continue
             if current[path] != value:
                 conflicts.append((entry, path))
@@ -382,7 +181,7 @@ def apply(
     for path in sorted(previous - applied, key=len):
         if path in still_owned or any(p[: len(path)] == path for p in still_owned):
             continue
-        if _is_item_key(path):
+        if is_item_key(path):
             continue  # an item stays with its key, or goes whole with its own path
         remove_path(base, path)
     obj = merge(base, {k: v for k, v in config.items() if k not in ("apiVersion", "kind")})
@@ -422,16 +221,6 @@ def _utc(when: Any) -> Any:
     if isinstance(when, str) and when.endswith("+00:00"):
         return when[: -len("+00:00")] + "Z"
     return when
-
-
-def _is_item_key(path: Path) -> bool:
-    if len(path) < 2 or not path[-2].startswith("k:") or not path[-1].startswith("f:"):
-        return False
-    try:
-        keys = json.loads(path[-2][2:])
-    except ValueError:
-        return False
-    return isinstance(keys, dict) and path[-1][2:] in keys
 
 
 def _manager_text(entry: JsonObj) -> str:

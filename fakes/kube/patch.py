@@ -9,8 +9,13 @@
   Directives: ``$patch: replace|delete|merge`` on maps and list items,
   ``$deleteFromPrimitiveList/<field>``; ``$setElementOrder`` and ``$retainKeys``
   are accepted and ignored.
-* Server-side apply merges with :func:`strategic_merge` too; field ownership is
-  ``fakes.kube.managedfields``.
+* Server-side apply merges with :func:`strategic_merge` too (``apply=True``), but keys
+  a few lists by several fields, as the OpenAPI schema's ``listMapKeys`` do: container
+  ports by ``containerPort`` and ``protocol``, service ports by ``port`` and
+  ``protocol``, topology spread constraints by ``topologyKey`` and
+  ``whenUnsatisfiable``. So an apply keeps 53/TCP and 53/UDP apart, where a strategic
+  merge patch folds them into one item (kube's long-standing SMP behaviour). Field
+  ownership is ``fakes.kube.managedfields``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,15 @@ MERGE_KEYS: dict[str, str] = {
 # Lists of scalars that merge as sets.
 PRIMITIVE_MERGE = {"finalizers"}
 _CONTAINER_LISTS = {"containers", "initContainers", "ephemeralContainers"}
+# Server-side apply's keys where they are more than the strategic merge key.
+_APPLY_KEYS: dict[str, tuple[str, ...]] = {
+    "containerPort": ("containerPort", "protocol"),
+    "port": ("port", "protocol"),
+    "topologyKey": ("topologyKey", "whenUnsatisfiable"),
+}
+# A key field the server defaults counts with its default when an item omits it, so
+# an applied port without a protocol is the stored port with ``protocol: TCP``.
+KEY_DEFAULTS: dict[str, Any] = {"protocol": "TCP", "whenUnsatisfiable": "DoNotSchedule"}
 
 
 class PatchError(ValueError):
@@ -51,9 +65,26 @@ class PatchError(ValueError):
 
 
 def merge_key(field: str, path: tuple[str, ...]) -> str | None:
+    """The strategic merge key of list ``field`` under ``path`` (``None``: replaced whole)."""
     if field == "ports" and path and path[-1] in _CONTAINER_LISTS:
         return "containerPort"
     return MERGE_KEYS.get(field)
+
+
+def list_keys(field: str, path: tuple[str, ...], *, apply: bool = False) -> tuple[str, ...]:
+    """The fields that identify an item of list ``field``; empty when it has none.
+
+    The strategic merge key alone, or with ``apply`` server-side apply's list-map keys.
+    """
+    key = merge_key(field, path)
+    if key is None:
+        return ()
+    return _APPLY_KEYS.get(key, (key,)) if apply else (key,)
+
+
+def item_identity(item: JsonObj, keys: tuple[str, ...]) -> tuple[Any, ...]:
+    """The values of ``keys`` in ``item``, a defaulted key field counting as its default."""
+    return tuple(item.get(k, KEY_DEFAULTS.get(k)) for k in keys)
 
 
 def json_patch(doc: JsonObj, ops: Any) -> JsonObj:
@@ -85,10 +116,11 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def strategic_merge(original: JsonObj, patch: JsonObj) -> JsonObj:
+def strategic_merge(original: JsonObj, patch: JsonObj, *, apply: bool = False) -> JsonObj:
+    """``patch`` merged into ``original``; ``apply`` keys lists as server-side apply does."""
     if not isinstance(patch, dict):
         raise PatchError("strategic merge patch must be a JSON object")
-    merged = _merge_map(original, patch, ())
+    merged = _merge_map(original, patch, (), apply)
     return merged if merged is not None else {}
 
 
@@ -103,7 +135,7 @@ def _strip(value: Any) -> Any:
     return value
 
 
-def _merge_map(orig: JsonObj, patch: JsonObj, path: tuple[str, ...]) -> JsonObj | None:
+def _merge_map(orig: JsonObj, patch: JsonObj, path: tuple[str, ...], apply: bool) -> JsonObj | None:
     directive = patch.get("$patch")
     if directive == "delete":
         return None
@@ -125,13 +157,13 @@ def _merge_map(orig: JsonObj, patch: JsonObj, path: tuple[str, ...]) -> JsonObj 
             continue
         current = result.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
-            merged = _merge_map(current, value, (*path, key))
+            merged = _merge_map(current, value, (*path, key), apply)
             if merged is None:
                 result.pop(key, None)
             else:
                 result[key] = merged
         elif isinstance(value, list) and isinstance(current, list):
-            result[key] = _merge_list(current, value, key, path)
+            result[key] = _merge_list(current, value, key, path, apply)
         elif isinstance(value, dict) and value.get("$patch") == "delete":
             result.pop(key, None)
         else:
@@ -139,15 +171,17 @@ def _merge_map(orig: JsonObj, patch: JsonObj, path: tuple[str, ...]) -> JsonObj 
     return result
 
 
-def _merge_list(orig: list[Any], patch: list[Any], field: str, path: tuple[str, ...]) -> list[Any]:
+def _merge_list(
+    orig: list[Any], patch: list[Any], field: str, path: tuple[str, ...], apply: bool
+) -> list[Any]:
     if field in PRIMITIVE_MERGE:
         out = list(orig)
         for item in patch:
             if item not in out:
                 out.append(item)
         return out
-    key = merge_key(field, path)
-    if key is None:
+    keys = list_keys(field, path, apply=apply)
+    if not keys:
         return [_strip(v) for v in patch]
     if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
         return [_strip(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
@@ -155,9 +189,13 @@ def _merge_list(orig: list[Any], patch: list[Any], field: str, path: tuple[str, 
     for item in patch:
         if not isinstance(item, dict):
             continue
-        wanted = item.get(key)
+        wanted = item_identity(item, keys)
         index = next(
-            (i for i, cur in enumerate(result) if isinstance(cur, dict) and cur.get(key) == wanted),
+            (
+                i
+                for i, cur in enumerate(result)
+                if isinstance(cur, dict) and item_identity(cur, keys) == wanted
+            ),
             None,
         )
         if item.get("$patch") == "delete":
@@ -167,7 +205,7 @@ def _merge_list(orig: list[Any], patch: list[Any], field: str, path: tuple[str, 
         if index is None:
             result.append(_strip(item))
         else:
-            merged = _merge_map(result[index], item, (*path, field))
+            merged = _merge_map(result[index], item, (*path, field), apply)
             if merged is None:
                 del result[index]
             else:

@@ -135,6 +135,64 @@ def test_dropping_a_keyed_list_item_removes_only_that_item(apps: client.AppsV1Ap
     assert [c.name for c in again.spec.template.spec.containers] == ["app"]
 
 
+def test_ports_are_keyed_by_number_and_protocol_as_apply_keys_them(
+    apps: client.AppsV1Api,
+) -> None:
+    # A DNS server listens on 53 over TCP and UDP: two ports, one number.
+    body = deployment("dns")
+    container = body["spec"]["template"]["spec"]["containers"][0]
+    container["ports"] = [
+        {"containerPort": 53, "protocol": "UDP", "name": "dns"},
+        {"containerPort": 53, "name": "dns-tcp"},  # protocol defaults to TCP
+    ]
+    applied = apply(apps, body, "ssa")
+    ports = applied.spec.template.spec.containers[0].ports
+    assert [(p.container_port, p.protocol, p.name) for p in ports] == [
+        (53, "UDP", "dns"),
+        (53, "TCP", "dns-tcp"),
+    ]
+    mine = owners(applied)[("ssa", "Apply")]
+    owned_ports = mine["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"app"}'][
+        "f:ports"
+    ]
+    assert sorted(owned_ports) == [
+        'k:{"containerPort":53,"protocol":"TCP"}',
+        'k:{"containerPort":53,"protocol":"UDP"}',
+    ]
+    # Dropping the UDP port from the configuration removes that port alone.
+    container["ports"] = [{"containerPort": 53, "name": "dns-tcp"}]
+    again = apply(apps, body, "ssa")
+    ports = again.spec.template.spec.containers[0].ports
+    assert [(p.container_port, p.protocol) for p in ports] == [(53, "TCP")]
+
+
+def test_a_strategic_merge_patch_still_merges_ports_by_number_alone(
+    apps: client.AppsV1Api,
+) -> None:
+    # kube's patchMergeKey for container ports is containerPort: a UDP port patched
+    # onto a TCP port of the same number replaces its protocol (a long-known kube
+    # quirk that manifests written against a real cluster rely on).
+    body = deployment("dns")
+    body["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 53}]
+    apps.create_namespaced_deployment("default", body)
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "app", "ports": [{"containerPort": 53, "protocol": "UDP"}]}
+                    ]
+                }
+            }
+        }
+    }
+    patched = apps.patch_namespaced_deployment(
+        "dns", "default", patch, _content_type="application/strategic-merge-patch+json"
+    )
+    ports = patched.spec.template.spec.containers[0].ports
+    assert [(p.container_port, p.protocol) for p in ports] == [(53, "UDP")]
+
+
 def test_plain_writes_default_their_manager_from_the_user_agent(apps: client.AppsV1Api) -> None:
     created = apps.create_namespaced_deployment("default", deployment("web"))
     [entry] = created.metadata.managed_fields

@@ -11,14 +11,8 @@ from typing import Any
 import pytest
 
 from fakes.kube.errors import ApiError
-from fakes.kube.managedfields import (
-    apply,
-    from_fields_v1,
-    leaves,
-    path_string,
-    to_fields_v1,
-    updated,
-)
+from fakes.kube.fieldsets import from_fields_v1, leaves, path_string, to_fields_v1
+from fakes.kube.managedfields import apply, updated
 from fakes.kube.patch import strategic_merge
 
 WHEN = "2024-01-01T00:00:00Z"
@@ -112,3 +106,24 @@ def test_a_dropped_field_another_manager_owns_below_is_kept() -> None:
 def test_an_update_that_changes_nothing_leaves_ownership_alone() -> None:
     live = live_with("editor", pod_config())
     assert updated(live, live, "other", "v1", WHEN) is None
+
+
+def test_service_ports_are_owned_by_port_and_protocol_with_tcp_defaulted() -> None:
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "dns"},
+        "spec": {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "name": "tcp"}]},
+    }
+    fields = to_fields_v1(leaves(service))
+    assert fields["f:spec"]["f:ports"] == {
+        'k:{"port":53,"protocol":"TCP"}': {".": {}, "f:name": {}, "f:port": {}},
+        'k:{"port":53,"protocol":"UDP"}': {".": {}, "f:port": {}, "f:protocol": {}},
+    }
+    # A stored port carries the defaulted protocol; the applied one's key still names it.
+    stored = strategic_merge(
+        {"spec": {"ports": [{"port": 53, "protocol": "TCP", "name": "tcp"}]}},
+        {"spec": {"ports": [{"port": 53, "name": "dns-tcp"}]}},
+        apply=True,
+    )
+    assert stored["spec"]["ports"] == [{"port": 53, "protocol": "TCP", "name": "dns-tcp"}]

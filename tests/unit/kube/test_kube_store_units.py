@@ -9,8 +9,8 @@ import pytest
 
 from engine.quantity import QuantityError, format_quantity, parse_quantity
 from fakes.kube.errors import ApiError
+from fakes.kube.fieldsets import fields_v1
 from fakes.kube.kinds import DEFAULT_REGISTRY
-from fakes.kube.managedfields import fields_v1
 from fakes.kube.patch import merge_patch, strategic_merge
 from fakes.kube.selectors import FieldSelector, LabelSelector
 from fakes.kube.store import ObjectStore, Table
