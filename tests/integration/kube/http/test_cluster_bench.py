@@ -43,6 +43,8 @@ EXTRA = {
     "inprocess_vs_canned",
     "canned_vs_deserialize",
     "inprocess_raw_lists_vs_http",
+    "inprocess_vs_deserialize_cpu",
+    "canned_vs_deserialize_cpu",
 }
 
 pytestmark = pytest.mark.slow
