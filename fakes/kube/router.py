@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
-from fakes.kube import discovery, errors
+from fakes.kube import discovery, errors, fieldvalidation
 from fakes.kube.clock import sync_timer
 from fakes.kube.errors import ApiError, dumps, status_bytes
+from fakes.kube.fieldvalidation import directive
 from fakes.kube.managedfields import default_manager
 from fakes.kube.reactors import Plan, Reactor, plan
 
@@ -56,6 +57,8 @@ _NON_RESOURCE = {
     "unknown": ("get", "unknown"),
     "noresource": ("unknown", "unknown"),
 }
+# The writes that decode a body, and so read ``fieldValidation``.
+_DECODES = ("create", "update", "patch")
 _ITEM_VERBS = {"PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
@@ -351,8 +354,10 @@ class Router:
         if verb == "watch":
             return self._watch(request, info, kind)
         dry_run = self._dry_run(request)
+        mode = directive(request.param("fieldValidation"), verb) if verb in _DECODES else ""
         if verb == "create":
             body = self._body(request)
+            warnings = fieldvalidation.decode_object(kind, sub, body, mode)
             raw = api.create_raw(
                 kind,
                 ns,
@@ -362,32 +367,40 @@ class Router:
                 subresource=sub,
                 name=info.name,
             )
-            return Response.json(201, raw)
+            return _warned(Response.json(201, raw), warnings)
         if verb == "update":
+            body = self._body(request)
+            warnings = fieldvalidation.decode_object(kind, sub, body, mode)
             raw = api.update_raw(
                 kind,
                 ns,
                 info.name or "",
-                self._body(request),
+                body,
                 subresource=sub,
                 dry_run=dry_run,
                 field_manager=_field_manager(request),
             )
-            return Response.json(200, raw)
+            return _warned(Response.json(200, raw), warnings)
         if verb == "patch":
             content_type = request.header("Content-Type") or ""
+            body = request.body
+            if content_type.startswith("application/apply-patch"):
+                warnings = []
+                fieldvalidation.check_apply(kind, sub, body, info.name or "", ns or "")
+            else:
+                body, warnings = fieldvalidation.decode_patch(kind, sub, body, content_type, mode)
             status, raw = api.patch_raw(
                 kind,
                 ns,
                 info.name or "",
-                request.body,
+                body,
                 content_type,
                 subresource=sub,
                 dry_run=dry_run,
                 field_manager=_field_manager(request, content_type),
                 force=request.flag("force"),
             )
-            return Response.json(status, raw)
+            return _warned(Response.json(status, raw), warnings)
         if verb == "delete":
             options = self._delete_options(request)
             dry_run = dry_run or "All" in (options.get("dryRun") or ())
@@ -486,6 +499,13 @@ class Router:
         if "orphanDependents" in request.query:
             options["orphanDependents"] = request.flag("orphanDependents")
         return options
+
+
+def _warned(response: Response, warnings: list[str]) -> Response:
+    """``response`` with a ``Warning`` header for ``warnings`` (fieldValidation=Warn)."""
+    if warnings:
+        response.headers = {**response.headers, "Warning": fieldvalidation.warning_header(warnings)}
+    return response
 
 
 def _int_param(name: str, value: str | None) -> int | None:
