@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from engine.quantity import QuantityError, parse_quantity
@@ -258,8 +258,17 @@ class _Walker:
                     continue
                 self.unknown.append((*path, "f:" + key))
                 dropped.append(key)
-            elif value is not None:
-                self.value(field, value, (*path, "f:" + key), node.name, (*gopath, key))
+                continue
+            # The common scalars inline: paths are only built for what needs them.
+            tag = field.tag
+            if (
+                value is None
+                or tag == "object"
+                or (tag == "str" and type(value) is str)
+                or (tag == "bool" and type(value) is bool)
+            ):
+                continue
+            self.value(field, value, (*path, "f:" + key), node.name, (*gopath, key))
         if self.drop:
             for key in dropped:
                 del obj[key]
@@ -290,9 +299,11 @@ class _Walker:
             ok = type(value) is dict
             if ok:
                 assert isinstance(node, Container)
+                item_node = node.item
+                plain = item_node.tag == "str"
                 for key, item in value.items():
-                    if item is not None:
-                        self.value(node.item, item, (*path, "m:" + key), owner, gopath)
+                    if item is not None and not (plain and type(item) is str):
+                        self.value(item_node, item, (*path, "m:" + key), owner, gopath)
         elif tag == "float":
             ok = type(value) is int or type(value) is float
         else:
@@ -324,10 +335,9 @@ def _special(tag: str, value: Any) -> None:
     if tag == "quantity":
         if type(value) is int or type(value) is float:
             return
-        try:
-            parse_quantity(value if type(value) is str else "!")
-        except QuantityError as exc:
-            raise DecodeError(str(exc)) from None
+        problem = _quantity_problem(value) if type(value) is str else _quantity_problem("!")
+        if problem:
+            raise DecodeError(problem)
     elif tag == "datetime":
         if type(value) is not str:
             raise DecodeError(
@@ -346,6 +356,16 @@ def _special(tag: str, value: Any) -> None:
         raise DecodeError(
             f"json: cannot unmarshal {_json_kind(value)} into Go value of type []uint8"
         )
+
+
+@lru_cache(maxsize=1024)
+def _quantity_problem(text: str) -> str:
+    """Why ``text`` is not a quantity ("" when it is); the same few values recur."""
+    try:
+        parse_quantity(text)
+    except QuantityError as exc:
+        return str(exc)
+    return ""
 
 
 def _base64_error(text: str) -> int | None:
