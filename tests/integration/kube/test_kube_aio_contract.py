@@ -592,10 +592,6 @@ async def test_secret_type_defaults_to_opaque(kube: Kube) -> None:
     assert (await kube.core.read_namespaced_secret("s", "default")).type == "Opaque"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fakes/kube stores Secret data that is not base64; kube refuses it with 400",
-)
 async def test_secret_data_that_is_not_base64_is_400(kube: Kube) -> None:
     with pytest.raises(kube.ApiException) as err:
         await kube.core.create_namespaced_secret(
@@ -603,3 +599,6 @@ async def test_secret_data_that_is_not_base64_is_400(kube: Kube) -> None:
         )
     assert err.value.status == 400
     assert body_of(err)["reason"] == "BadRequest"
+    assert body_of(err)["message"] == (
+        'Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 3'
+    )
