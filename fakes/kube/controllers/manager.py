@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from fakes.kube.controllers.deployment import DeploymentController
 from fakes.kube.controllers.disruption import DisruptionController
+from fakes.kube.controllers.garbage import GarbageCollector
 from fakes.kube.controllers.kubelet import Kubelet
 from fakes.kube.controllers.namespace import NamespaceController
 from fakes.kube.controllers.node_lifecycle import NodeLifecycleController
@@ -47,6 +48,7 @@ class ControllerManager:
             DaemonSetController(ctx),
             JobController(ctx),
             DisruptionController(ctx),
+            GarbageCollector(ctx),
         ]
         self.running = False
 
