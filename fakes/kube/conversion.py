@@ -23,6 +23,7 @@ structures as JSON (kube writes them in v2beta1's shape).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
@@ -176,6 +177,8 @@ class ConvertingRouter(Router):
     """A :class:`Router` that also serves the registry's views (see module docstring)."""
 
     def dispatch(self, request: Request) -> Response:
+        if not request.path.startswith(self._view_prefixes):
+            return super().dispatch(request)
         target = self._view_target(request.path)
         if target is None:
             return super().dispatch(request)
@@ -184,6 +187,11 @@ class ConvertingRouter(Router):
             return self._serve_view(request, path, view, to_storage, to_view)
         except ApiError as error:
             return Response.error(error)
+
+    @functools.cached_property
+    def _view_prefixes(self) -> tuple[str, ...]:
+        """Path prefixes of the views' group-versions: every other request skips conversion."""
+        return tuple(f"/apis/{v.group}/{v.version}/" for v, _ in self.registry.views)
 
     def _view_target(self, path: str) -> tuple[str, ResourceKind, Convert, Convert] | None:
         if not path.startswith("/apis/"):

@@ -16,7 +16,9 @@ pods read it. As kube's controller does:
 * A Service without a selector is left alone: its Endpoints are the user's.
 
 Pod changes reach the Services of their namespace through a cache of the Services'
-selectors, so a pod write costs a few dictionary comparisons, not a decode.
+selectors, so a pod write costs a few dictionary comparisons, not a decode; they are
+batched for :attr:`EndpointsController.batch_period` loop seconds, since each
+recomputation reads all the Service's pods. Service changes apply at once.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ HEADLESS_LABEL = "service.kubernetes.io/headless"
 
 class EndpointsController(Controller):
     name = "endpoints-controller"
+    batch_period = 0.5
+    """Loop seconds pod changes collect before their Services are recomputed (kube's
+    ``--endpoint-updates-batch-period``): a rollout recomputes a Service about twice a
+    second, not once per pod write."""
 
     def setup(self) -> None:
         self.svc_kind = self.kind("services")
@@ -75,7 +81,9 @@ class EndpointsController(Controller):
             if _matches(selector, change.labels) or (
                 change.prev_labels is not None and _matches(selector, change.prev_labels)
             ):
-                self.enqueue((change.namespace, name))
+                key = (change.namespace, name)
+                if key not in self._timers:
+                    self.enqueue_after(key, self.batch_period)
 
     def reconcile(self, key: Any) -> None:
         namespace, name = key
