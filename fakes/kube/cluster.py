@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from fakes.kube import inprocess, inprocess_aio
 from fakes.kube.api import Api
+from fakes.kube.conversion import ConvertingRouter
 from fakes.kube.kinds import DEFAULT_REGISTRY, KindRegistry
-from fakes.kube.router import Router
 from fakes.kube.store import ObjectStore
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Cluster:
         self.api = Api(
             self.store, registry, clock, seed=seed, graceful_pod_deletion=graceful_pod_deletion
         )
-        self.router = Router(self.api)
+        self.router = ConvertingRouter(self.api)
 
     @property
     def reactors(self) -> list[Reactor]:

@@ -23,6 +23,7 @@ behaviour flags taken from the real storage strategies:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 STANDARD_VERBS: tuple[str, ...] = (
@@ -380,11 +381,41 @@ KINDS: tuple[ResourceKind, ...] = (
 )
 
 
-class KindRegistry:
-    """Looks kinds up by URL coordinates, by plural/short/kind name, or by apiVersion+kind."""
+def _view(storage: ResourceKind, version: str) -> ResourceKind:
+    """``storage`` as served at another ``version`` (converted, no table of its own)."""
+    return dataclasses.replace(storage, version=version)
 
-    def __init__(self, kinds: tuple[ResourceKind, ...] = KINDS) -> None:
+
+def _kind(kinds: tuple[ResourceKind, ...], group: str, plural: str) -> ResourceKind:
+    return next(k for k in kinds if k.group == group and k.plural == plural)
+
+
+VIEWS: tuple[tuple[ResourceKind, ResourceKind], ...] = (
+    (
+        _view(_kind(KINDS, "autoscaling", "horizontalpodautoscalers"), "v1"),
+        _kind(KINDS, "autoscaling", "horizontalpodautoscalers"),
+    ),
+)
+"""``(view, storage)``: versions served by converting to and from a stored version
+(``fakes.kube.conversion``), as kube serves ``autoscaling/v1`` HPAs from v2 storage."""
+
+
+class KindRegistry:
+    """Looks kinds up by URL coordinates, by plural/short/kind name, or by apiVersion+kind.
+
+    ``views`` are versions served by conversion: discovery and OpenAPI list them after
+    the stored version (which stays preferred); :meth:`view` finds one by URL and
+    :meth:`by_url` never returns one, since they have no storage.
+    """
+
+    def __init__(
+        self,
+        kinds: tuple[ResourceKind, ...] = KINDS,
+        views: tuple[tuple[ResourceKind, ResourceKind], ...] = VIEWS,
+    ) -> None:
         self.kinds = kinds
+        self.views = tuple((v, s) for v, s in views if s in kinds)
+        self._views = {(v.group, v.version, v.plural): (v, s) for v, s in self.views}
         self._by_gvr: dict[tuple[str, str, str], ResourceKind] = {}
         self._by_gvk: dict[tuple[str, str], ResourceKind] = {}
         self._by_name: dict[str, ResourceKind] = {}
@@ -398,6 +429,12 @@ class KindRegistry:
 
     def by_url(self, group: str, version: str, plural: str) -> ResourceKind | None:
         return self._by_gvr.get((group, version, plural))
+
+    def view(
+        self, group: str, version: str, plural: str
+    ) -> tuple[ResourceKind, ResourceKind] | None:
+        """``(view, storage)`` when ``group/version/plural`` is served by conversion."""
+        return self._views.get((group, version, plural))
 
     def by_api_version_kind(self, api_version: str, kind: str) -> ResourceKind | None:
         return self._by_gvk.get((api_version, kind))
@@ -421,10 +458,16 @@ class KindRegistry:
             versions = out.setdefault(k.group, [])
             if k.version not in versions:
                 versions.append(k.version)
+        for v, _ in self.views:
+            versions = out.setdefault(v.group, [])
+            if v.version not in versions:
+                versions.append(v.version)
         return out
 
     def in_group_version(self, group: str, version: str) -> list[ResourceKind]:
-        return [k for k in self.kinds if k.group == group and k.version == version]
+        """Kinds served at ``group/version``, stored or converted views."""
+        kinds = [*self.kinds, *(v for v, _ in self.views)]
+        return [k for k in kinds if k.group == group and k.version == version]
 
 
 DEFAULT_REGISTRY = KindRegistry()

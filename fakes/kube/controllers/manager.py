@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 
 from fakes.kube.controllers.deployment import DeploymentController
 from fakes.kube.controllers.disruption import DisruptionController
+from fakes.kube.controllers.endpoints import EndpointsController
+from fakes.kube.controllers.garbage import GarbageCollector
 from fakes.kube.controllers.kubelet import Kubelet
+from fakes.kube.controllers.kubernetes_service import KubernetesServiceController
 from fakes.kube.controllers.namespace import NamespaceController
 from fakes.kube.controllers.node_lifecycle import NodeLifecycleController
 from fakes.kube.controllers.replicaset import ReplicaSetController
@@ -39,6 +42,7 @@ class ControllerManager:
             self.kubelet.nodes,
             self.node_lifecycle,
             NamespaceController(ctx),
+            KubernetesServiceController(ctx),
             self.scheduler,
             self.kubelet.pods,
             ReplicaSetController(ctx),
@@ -47,6 +51,8 @@ class ControllerManager:
             DaemonSetController(ctx),
             JobController(ctx),
             DisruptionController(ctx),
+            EndpointsController(ctx),
+            GarbageCollector(ctx),
         ]
         self.running = False
 
