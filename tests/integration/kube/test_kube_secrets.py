@@ -2,7 +2,8 @@
 
 Workflows write credentials as ``stringData`` and read them back from ``data``; a
 simulated cluster that kept ``stringData`` as sent would let a workflow pass here
-that reads nothing on a real one.
+that reads nothing on a real one. Keys and size are validated as kube validates them,
+the same way for a ConfigMap's data.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from typing import Any
 
 import pytest
 from kubernetes import client
+from kubernetes.client import ApiException
 
 from fakes.kube import Cluster
 from fakes.kube.router import Request
 
 APPLY = "application/apply-patch+yaml"
+CONFIG_KEY_MSG = (
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
+    "'key.name',  or 'KEY_NAME',  or 'key_name', regex used for validation is "
+    "'[-._a-zA-Z0-9]+')"
+)
 
 
 def b64(text: str) -> str:
@@ -95,6 +102,58 @@ def test_rewriting_the_same_string_data_does_not_bump_the_resource_version(
     made = core.create_namespaced_secret("default", secret("same", stringData={"k": "v"}))
     again = core.replace_namespaced_secret("same", "default", secret("same", stringData={"k": "v"}))
     assert again.metadata.resource_version == made.metadata.resource_version
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def test_a_key_that_is_not_a_config_key_is_422_invalid(core: client.CoreV1Api) -> None:
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_secret("default", secret("bad", stringData={"a key": "v"}))
+    assert err.value.status == 422
+    body = json.loads(err.value.body)
+    assert body["reason"] == "Invalid"
+    assert body["message"] == (
+        f'Secret "bad" is invalid: data[a key]: Invalid value: "a key": {CONFIG_KEY_MSG}'
+    )
+    assert body["details"]["causes"][0]["field"] == "data[a key]"
+    with pytest.raises(ApiException) as dots:
+        core.create_namespaced_secret("default", secret("dots", data={"..x": b64("v")}))
+    assert json.loads(dots.value.body)["message"] == (
+        'Secret "dots" is invalid: data[..x]: Invalid value: "..x": must not start with \'..\''
+    )
+
+
+def test_more_than_one_mebibyte_of_data_is_422_too_long(core: client.CoreV1Api) -> None:
+    big = "x" * (1024 * 1024)
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_secret("default", secret("big", stringData={"a": big, "b": "y"}))
+    assert err.value.status == 422
+    body = json.loads(err.value.body)
+    assert body["message"] == (
+        'Secret "big" is invalid: data: Too long: may not be more than 1048576 bytes'
+    )
+    assert body["details"]["causes"][0]["reason"] == "FieldValueTooLong"
+    assert core.create_namespaced_secret("default", secret("fits", stringData={"a": big})).data
+
+
+def test_configmap_keys_follow_the_same_rules_and_may_not_repeat_across_maps(
+    core: client.CoreV1Api,
+) -> None:
+    body = {
+        "metadata": {"name": "cfg"},
+        "data": {"ok": "1", "a/b": "2"},
+        "binaryData": {"ok": b64("1")},
+    }
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_config_map("default", body)
+    assert err.value.status == 422
+    causes = json.loads(err.value.body)["details"]["causes"]
+    assert [(c["field"], c["message"]) for c in causes] == [
+        ("data[ok]", 'Invalid value: "ok": duplicate of key present in binaryData'),
+        ("data[a/b]", 'Invalid value: "a/b": ' + CONFIG_KEY_MSG),
+        ("binaryData[ok]", 'Invalid value: "ok": duplicate of key present in data'),
+    ]
 
 
 @pytest.mark.parametrize(
