@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakes.kube import errors, managedfields
-from fakes.kube.defaults import DEFAULTERS, default_service, pod_qos_class, with_zero_status
+from fakes.kube import errors, managedfields, normalise
+from fakes.kube.defaults import pod_qos_class, with_zero_status
 from fakes.kube.errors import ApiError, FieldError, dumps
 from fakes.kube.validation import validate_object
 
@@ -102,15 +102,7 @@ class CreateMixin:
             meta["managedFields"] = managed
         if kind.status_on_create and kind.plural != "pods":
             obj["status"] = with_zero_status(kind.plural, None)
-        defaulter = (
-            DEFAULTERS.get(kind.plural)
-            if not kind.group or kind.group in ("apps", "batch")
-            else None
-        )
-        if defaulter is not None and isinstance(obj.get("spec", {}), dict):
-            defaulter(obj)
-        if kind.plural == "services" and not kind.group:
-            default_service(obj, self._ips)
+        normalise.on_create(kind, obj, self._ips)
         if kind is self.pods:
             self.admission.apply_limit_ranges(kind, obj)
             obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(obj.get("spec") or {})}

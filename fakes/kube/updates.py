@@ -7,9 +7,10 @@
 A patch is applied to the stored object (or its Scale view) and then goes through the
 same path as an update: optimistic concurrency on ``metadata.resourceVersion``,
 server-owned metadata kept, status kept unless the status subresource is written,
-validation, generation bumped on a spec change, and a no-op write answered without a
-new resourceVersion. Server-side apply is ``fakes.kube.apply``. These are methods of
-:class:`fakes.kube.api.Api`.
+what decoding does (defaults, Secret ``stringData``, empty maps:
+``fakes.kube.normalise``), validation, generation bumped on a spec change, and a
+no-op write answered without a new resourceVersion. Server-side apply is
+``fakes.kube.apply``. These are methods of :class:`fakes.kube.api.Api`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from fakes.kube import errors, managedfields
+from fakes.kube import errors, managedfields, normalise
 from fakes.kube.creation import SERVER_META
 from fakes.kube.defaults import with_zero_status
 from fakes.kube.errors import ApiError, FieldError, dumps
@@ -109,6 +110,7 @@ class UpdateMixin:
                 new["status"] = old["status"]
             else:
                 new.pop("status", None)
+        normalise.on_update(kind, old, new, self._ips)
         problems = validate_object(kind, new)
         problems += update_problems(kind, old, new)
         if old_meta.get("deletionTimestamp"):

@@ -2,8 +2,9 @@
 
 Covers what users hit in practice and what the simulated controllers rely on: names
 (RFC 1123), labels and annotations (syntax and types), the workload invariants
-(replicas >= 0, selector present and matching the template labels) and pod basics
-(containers with a name and an image). The error texts are the real server's.
+(replicas >= 0, selector present and matching the template labels), pod basics
+(containers with a name and an image) and the keys and size of Secret and ConfigMap
+data. The error texts are the real server's.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ _LABEL_MSG = (
     "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
     "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
+_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_CONFIG_KEY_MSG = (
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
+    "'key.name',  or 'KEY_NAME',  or 'key_name', regex used for validation is "
+    "'[-._a-zA-Z0-9]+')"
+)
+# core.MaxSecretSize, also the limit of a ConfigMap's data and binaryData together.
+MAX_DATA_SIZE = 1024 * 1024
 # Kinds whose names must be RFC 1123 labels rather than subdomains.
 _LABEL_NAMED = {"namespaces", "services"}
 _WORKLOADS = {"deployments", "replicasets", "statefulsets", "daemonsets"}
@@ -114,6 +123,80 @@ def _validate_containers(spec: JsonObj, path: str) -> list[FieldError]:
     return errors
 
 
+def config_key_errors(key: str) -> list[str]:
+    """``IsConfigMapKey``: why ``key`` may not name a Secret or ConfigMap entry."""
+    why = []
+    if len(key) > 253:
+        why.append("must be no more than 253 characters")
+    if not _CONFIG_KEY.match(key):
+        why.append(_CONFIG_KEY_MSG)
+    if key == ".":
+        why.append("must not be '.'")
+    elif key == "..":
+        why.append("must not be '..'")
+    elif key.startswith(".."):
+        why.append("must not start with '..'")
+    return why
+
+
+def _base64_size(value: str) -> int:
+    """Decoded length of a base64 value, without decoding (nor failing on bad input)."""
+    return len(value) * 3 // 4 - (2 if value.endswith("==") else 1 if value.endswith("=") else 0)
+
+
+def _too_long(path: str) -> FieldError:
+    return FieldError(path, "Too long", f"may not be more than {MAX_DATA_SIZE} bytes")
+
+
+def _key_problems(path: str, key: str) -> list[FieldError]:
+    return [FieldError.invalid(f"{path}[{key}]", key, why) for why in config_key_errors(key)]
+
+
+def _validate_secret(obj: JsonObj) -> list[FieldError]:
+    """``ValidateSecret``: data keys are config keys, 1 MiB of decoded data at most."""
+    data = obj.get("data")
+    if not isinstance(data, dict):
+        return []
+    errors: list[FieldError] = []
+    size = 0
+    for key, value in data.items():
+        errors += _key_problems("data", key)
+        if isinstance(value, str):
+            size += _base64_size(value)
+    if size > MAX_DATA_SIZE:
+        errors.append(_too_long("data"))
+    return errors
+
+
+def _validate_configmap(obj: JsonObj) -> list[FieldError]:
+    """``ValidateConfigMap``: config keys, no key in both maps, 1 MiB in all."""
+    data = obj.get("data")
+    binary = obj.get("binaryData")
+    data = data if isinstance(data, dict) else {}
+    binary = binary if isinstance(binary, dict) else {}
+    errors: list[FieldError] = []
+    size = 0
+    for key, value in data.items():
+        errors += _key_problems("data", key)
+        if key in binary:
+            errors.append(
+                FieldError.invalid(f"data[{key}]", key, "duplicate of key present in binaryData")
+            )
+        if isinstance(value, str):
+            size += len(value.encode())
+    for key, value in binary.items():
+        errors += _key_problems("binaryData", key)
+        if key in data:
+            errors.append(
+                FieldError.invalid(f"binaryData[{key}]", key, "duplicate of key present in data")
+            )
+        if isinstance(value, str):
+            size += _base64_size(value)
+    if size > MAX_DATA_SIZE:
+        errors.append(_too_long(""))  # "" names the whole object, as kube's does
+    return errors
+
+
 def _validate_replicas(spec: JsonObj) -> list[FieldError]:
     replicas = spec.get("replicas")
     if replicas is None:
@@ -166,6 +249,10 @@ def validate_object(kind: ResourceKind, obj: JsonObj) -> list[FieldError]:
             errors.append(FieldError.required("spec.template", ""))
         else:
             errors += _validate_containers(template.get("spec") or {}, "spec.template.spec")
+    elif plural == "secrets" and not kind.group:
+        errors += _validate_secret(obj)
+    elif plural == "configmaps" and not kind.group:
+        errors += _validate_configmap(obj)
     elif plural == "poddisruptionbudgets" and "minAvailable" in spec and "maxUnavailable" in spec:
         errors.append(
             FieldError.invalid("spec", spec, "minAvailable and maxUnavailable cannot be both set")

@@ -19,7 +19,7 @@ from fakes.kube.controllers.access import owner_reference
 from fakes.kube.controllers.deployment import HASH_LABEL, REVISION, template_hash
 from fakes.kube.controllers.kubelet import NODE_INFO, node_addresses
 from fakes.kube.controllers.scheduler import NodeInfo, pod_requests
-from fakes.kube.defaults import default_deployment, default_pod
+from fakes.kube.defaults import admit_pod, default_deployment, default_pod
 
 if TYPE_CHECKING:
     from fakes.kube.api import Api
@@ -221,6 +221,7 @@ def settled_deployment(api: Api, placer: Placer, body: JsonObj, namespace: str) 
     pod_template = template
     probe: JsonObj = {"metadata": {}, "spec": copy.deepcopy(pod_template.get("spec") or {})}
     default_pod(probe)
+    admit_pod(probe)
     cpu, mem = pod_requests(probe["spec"])
     rng = api.rng
     # Pods share their read-only parts (spec, status pieces): the store encodes each

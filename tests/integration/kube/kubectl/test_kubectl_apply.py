@@ -149,3 +149,30 @@ def test_protobuf_generator_commands_are_told_to_use_files(kubectl: Kubectl) -> 
 def test_run_sends_json_and_creates_the_pod(kubectl: Kubectl) -> None:
     assert kubectl("run", "ran", "--image=nginx:1.25").stdout == "pod/ran created\n"
     kubectl("wait", "--for=condition=Ready", "pod/ran", "--timeout=30s")
+
+
+def test_diff_of_an_object_created_without_labels_or_annotations_is_empty(
+    kubectl: Kubectl,
+) -> None:
+    kubectl("create", "-f", "-", input=configmap("created-plain"))
+    same = kubectl("diff", "-f", "-", input=configmap("created-plain"), check=False)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert same.stdout == ""
+
+
+def test_a_secret_applied_with_string_data_shows_its_data(kubectl: Kubectl) -> None:
+    manifest = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  user: admin\n"
+    )
+    kubectl("apply", "-f", "-", input=manifest)
+    listed = kubectl("get", "secret", "creds").stdout.split("\n")
+    assert listed[1].split()[:3] == ["creds", "Opaque", "1"]
+    data = kubectl("get", "secret", "creds", "-o", "jsonpath={.data.user}").stdout
+    assert data == "YWRtaW4="
+    assert kubectl("get", "secret", "creds", "-o", "jsonpath={.stringData}").stdout == ""
+    rv = ("get", "secret", "creds", "-o", "jsonpath={.metadata.resourceVersion}")
+    before = kubectl(*rv).stdout
+    # stringData is never live, so kubectl's patch always carries it ("configured", as
+    # against a real cluster); the write changes nothing.
+    assert kubectl("apply", "-f", "-", input=manifest).stdout == "secret/creds configured\n"
+    assert kubectl(*rv).stdout == before
