@@ -301,7 +301,10 @@ class _Walker:
                 assert isinstance(node, Container)
                 item_node = node.item
                 plain = item_node.tag == "str"
+                skip = self.directives
                 for key, item in value.items():
+                    if skip and key[:1] == "$":
+                        continue  # a directive ($patch, $retainKeys, ...), not an entry
                     if item is not None and not (plain and type(item) is str):
                         self.value(item_node, item, (*path, "m:" + key), owner, gopath)
         elif tag == "float":

@@ -580,10 +580,6 @@ async def test_field_filtered_watch(kube: Kube) -> None:
 # -- Secrets (the state machine's second kind) -----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fakes/kube leaves Secret.type unset; kube's SetDefaults_Secret makes it Opaque",
-)
 async def test_secret_type_defaults_to_opaque(kube: Kube) -> None:
     made = await kube.core.create_namespaced_secret(
         "default", {"metadata": {"name": "s"}, "data": {"k": "eA=="}}

@@ -147,6 +147,20 @@ def test_warned_patch_applies_the_known_fields(apps: client.AppsV1Api) -> None:
     assert apps.read_namespaced_deployment("web", "default").spec.replicas == 3
 
 
+def test_strategic_directives_inside_maps_are_not_entries(core: client.CoreV1Api) -> None:
+    # ``$patch: replace`` inside a Secret's data map is a directive, not a value that
+    # must be base64; the decoder skips it as kube's does.
+    core.create_namespaced_secret("default", {"metadata": {"name": "s"}, "data": {"k": "eA=="}})
+    patched = core.patch_namespaced_secret(
+        "s",
+        "default",
+        {"data": {"$patch": "replace", "n": "eQ=="}},
+        field_validation="Strict",
+        _content_type="application/strategic-merge-patch+json",
+    )
+    assert patched.data == {"n": "eQ=="}
+
+
 def test_json_patch_adding_an_unknown_field_is_refused(core: client.CoreV1Api) -> None:
     core.create_namespaced_config_map("default", configmap("c"))
     ops = [{"op": "add", "path": "/spec", "value": {"x": 1}}]
