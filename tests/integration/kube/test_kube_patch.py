@@ -51,7 +51,8 @@ def test_strategic_merge_merges_lists_by_their_keys(apps: client.AppsV1Api) -> N
     assert [c.name for c in spec.containers] == ["app", "sidecar"]
     assert app.image == "nginx:1.26"
     assert [(e.name, e.value) for e in app.env] == [("A", "1"), ("B", "3"), ("C", "4")]
-    assert [p.container_port for p in app.ports] == [80, 443]
+    # kube puts a patch item the live list lacks before the live-only items.
+    assert [p.container_port for p in app.ports] == [443, 80]
     assert [t.key for t in spec.tolerations] == ["b"]
 
 
@@ -129,3 +130,28 @@ def test_patch_with_stale_resource_version_conflicts(apps: client.AppsV1Api) -> 
     with pytest.raises(ApiException) as err:
         apps.patch_namespaced_deployment("web", "default", {"metadata": {"resourceVersion": "1"}})
     assert err.value.status == 409
+
+
+def test_strategic_merge_set_element_order_and_retain_keys(apps: client.AppsV1Api) -> None:
+    web(apps)
+    patch = {
+        "spec": {
+            "strategy": {"$retainKeys": ["type"], "type": "Recreate"},
+            "template": {
+                "spec": {"$setElementOrder/containers": [{"name": "sidecar"}, {"name": "app"}]}
+            },
+        }
+    }
+    apps.patch_namespaced_deployment("web", "default", patch)
+    d = apps.read_namespaced_deployment("web", "default")
+    assert [c.name for c in d.spec.template.spec.containers] == ["sidecar", "app"]
+    assert (d.spec.strategy.type, d.spec.strategy.rolling_update) == ("Recreate", None)
+
+
+def test_strategic_merge_with_a_malformed_retain_keys_is_400(apps: client.AppsV1Api) -> None:
+    web(apps)
+    patch = {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {"maxSurge": 1}}}}
+    with pytest.raises(ApiException) as err:
+        apps.patch_namespaced_deployment("web", "default", patch)
+    assert err.value.status == 400
+    assert "invalid patch format of retainKeys" in err.value.body

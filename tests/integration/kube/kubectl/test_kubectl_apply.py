@@ -149,3 +149,47 @@ def test_protobuf_generator_commands_are_told_to_use_files(kubectl: Kubectl) -> 
 def test_run_sends_json_and_creates_the_pod(kubectl: Kubectl) -> None:
     assert kubectl("run", "ran", "--image=nginx:1.25").stdout == "pod/ran created\n"
     kubectl("wait", "--for=condition=Ready", "pod/ran", "--timeout=30s")
+
+
+def _two_containers(name: str, first: str, second: str, strategy: str = "") -> str:
+    return f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {{app: {name}}}
+{strategy}  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+      - {{name: {first}, image: "nginx:1.25"}}
+      - {{name: {second}, image: "envoy:1"}}
+"""
+
+
+def _containers(kubectl: Kubectl, name: str) -> list[str]:
+    out = kubectl("get", "deploy", name, "-o", "jsonpath={.spec.template.spec.containers[*].name}")
+    return out.stdout.split()
+
+
+def test_client_side_apply_reorders_containers_as_the_manifest_does(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=_two_containers("ordered", "app", "proxy"))
+    assert _containers(kubectl, "ordered") == ["app", "proxy"]
+    # kubectl sends the new order as $setElementOrder/containers.
+    kubectl("apply", "-f", "-", input=_two_containers("ordered", "proxy", "app"))
+    assert _containers(kubectl, "ordered") == ["proxy", "app"]
+
+
+def test_client_side_apply_switching_to_recreate_drops_rolling_update(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=_two_containers("switched", "app", "proxy"))
+    recreate = "  strategy: {type: Recreate}\n"
+    # The server defaulted rollingUpdate; kubectl's $retainKeys: [type] removes it.
+    kubectl("apply", "-f", "-", input=_two_containers("switched", "app", "proxy", recreate))
+    strategy = json.loads(kubectl("get", "deploy", "switched", "-o", "json").stdout)["spec"][
+        "strategy"
+    ]
+    assert strategy == {"type": "Recreate"}
