@@ -1,6 +1,7 @@
 """The four patch types: JSON patch, JSON merge patch, strategic merge patch, apply.
 
-* JSON patch (RFC 6902) is delegated to the ``jsonpatch`` library.
+* JSON patch (RFC 6902) is delegated to the ``jsonpatch`` library; a failure is told
+  in kube's words (``fakes.kube.json_patch_errors``).
 * JSON merge patch (RFC 7386): maps merge, ``null`` deletes, lists replace.
 * Strategic merge patch uses the merge keys of the Kubernetes Go types: containers,
   env, volumes, volumeMounts, ports (``containerPort`` inside containers, ``port`` in
@@ -32,6 +33,7 @@ from typing import Any
 import jsonpatch
 
 from fakes.kube import errors
+from fakes.kube.json_patch_errors import kube_message
 
 JsonObj = dict[str, Any]
 
@@ -111,8 +113,9 @@ def json_patch(doc: JsonObj, ops: Any) -> JsonObj:
         jsonpatch.JsonPointerException,
         TypeError,
         KeyError,
+        ValueError,
     ) as exc:
-        raise PatchError(str(exc)) from exc
+        raise PatchError(kube_message(doc, ops, exc)) from exc
     if not isinstance(result, dict):
         raise PatchError("json patch must leave an object")
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -155,3 +156,35 @@ def test_strategic_merge_with_a_malformed_retain_keys_is_400(apps: client.AppsV1
         apps.patch_namespaced_deployment("web", "default", patch)
     assert err.value.status == 400
     assert "invalid patch format of retainKeys" in err.value.body
+
+
+@pytest.mark.parametrize(
+    ("op", "detail"),
+    [
+        (
+            {"op": "test", "path": "/metadata/labels/app", "value": "db"},
+            "testing value /metadata/labels/app failed: test failed",
+        ),
+        (
+            {"op": "remove", "path": "/metadata/annotations/a"},
+            'remove operation does not apply: doc is missing path: "/metadata/annotations/a": '
+            "missing value",
+        ),
+        ({"op": "frobnicate", "path": "/spec"}, "Unexpected kind: frobnicate"),
+    ],
+    ids=["test-fails", "missing-path", "bad-op"],
+)
+def test_a_failed_json_patch_is_422_in_kube_words(
+    apps: client.AppsV1Api, op: dict[str, Any], detail: str
+) -> None:
+    body = deployment("web")
+    body["metadata"]["labels"] = {"app": "web"}
+    apps.create_namespaced_deployment("default", body)
+    with pytest.raises(ApiException) as err:
+        apps.patch_namespaced_deployment("web", "default", [op])
+    status = json.loads(err.value.body)
+    assert (err.value.status, status["reason"]) == (422, "Invalid")
+    assert status["message"] == (
+        f"the server rejected our request due to an error in our request: {detail}"
+    )
+    assert "<class" not in status["message"]
