@@ -30,56 +30,60 @@ JsonObj = dict[str, Any]
 _intern = sys.intern
 
 
-_PATHS: dict[ResourceKind, tuple[tuple[str, ...], ...]] = {}
+# What a field selector sees when a field is absent, where kube's Go types make it
+# more than "": an unset bool is false and an unset count is 0 (strconv.FormatBool
+# and strconv.Itoa of the zero value in the kinds' ToSelectableFields).
+ABSENT_FIELD_VALUES: dict[str, str] = {
+    "spec.unschedulable": "false",
+    "spec.hostNetwork": "false",
+    "status.replicas": "0",
+    "status.successful": "0",
+}
+# A field read from elsewhere than its label says.
+_FIELD_PATHS: dict[str, tuple[str, ...]] = {"source": ("source", "component")}
+_Field = tuple[tuple[str, ...], str]
+_FIELDS: dict[ResourceKind, tuple[_Field, ...]] = {}
 
 
-def _field_paths(kind: ResourceKind) -> tuple[tuple[str, ...], ...]:
-    paths = _PATHS.get(kind)
-    if paths is None:
-        paths = _PATHS[kind] = tuple(
-            tuple(("source.component" if f == "source" else f).split("."))
-            for f in kind.extra_fields
-        )
-    return paths
+def _field(label: str) -> _Field:
+    return _FIELD_PATHS.get(label, tuple(label.split("."))), ABSENT_FIELD_VALUES.get(label, "")
+
+
+def _kind_fields(kind: ResourceKind) -> tuple[_Field, ...]:
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(_field(f) for f in kind.extra_fields)
+    return fields
+
+
+def _lookup(obj: JsonObj, path: tuple[str, ...], absent: str) -> str:
+    cur: Any = obj
+    for part in path:
+        if type(cur) is not dict:
+            return absent
+        cur = cur.get(part)
+        if cur is None:
+            return absent
+    if cur is True or cur is False:
+        return "true" if cur else "false"
+    if type(cur) is dict or type(cur) is list:
+        return absent
+    return _intern(cur if type(cur) is str else str(cur))
 
 
 def extract_fields(kind: ResourceKind, obj: JsonObj) -> tuple[str, ...]:
-    """The kind's field-selector values of ``obj``, in ``kind.extra_fields`` order."""
-    out: list[str] = []
-    for path in _field_paths(kind):
-        cur: Any = obj
-        for part in path:
-            if type(cur) is not dict:
-                cur = None
-                break
-            cur = cur.get(part)
-            if cur is None:
-                break
-        if cur is None or type(cur) is dict or type(cur) is list:
-            out.append("")
-        elif cur is True or cur is False:
-            out.append("true" if cur else "false")
-        else:
-            out.append(_intern(cur if type(cur) is str else str(cur)))
-    return tuple(out)
+    """The kind's field-selector values of ``obj``, in ``kind.extra_fields`` order.
+
+    An absent field has the value kube gives its Go zero value (``"false"`` for
+    ``spec.unschedulable``, ``"0"`` for ``status.replicas``, ``""`` for strings).
+    """
+    return tuple(_lookup(obj, path, absent) for path, absent in _kind_fields(kind))
 
 
-def field_value(obj: JsonObj, path: str) -> str:
-    """The string a field selector compares against (``""`` when absent)."""
-    if path == "source":
-        path = "source.component"
-    cur: Any = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return ""
-        cur = cur.get(part)
-        if cur is None:
-            return ""
-    if isinstance(cur, bool):
-        return "true" if cur else "false"
-    if isinstance(cur, dict | list):
-        return ""
-    return _intern(str(cur))
+def field_value(obj: JsonObj, label: str) -> str:
+    """The string a field selector on ``label`` compares against in ``obj``."""
+    path, absent = _field(label)
+    return _lookup(obj, path, absent)
 
 
 class IndexMixin:

@@ -3,9 +3,14 @@
 Follows the real controller's algorithm (pkg/controller/deployment):
 
 * The pod template hash (FNV-32a of the template, safe-encoded) names the new
-  ReplicaSet ``<deployment>-<hash>`` and labels its pods ``pod-template-hash``. A
-  template equal to an old ReplicaSet's (``rollout undo``, or reverting a
-  ``restartedAt`` change) reuses that ReplicaSet and gives it the next revision.
+  ReplicaSet ``<deployment>-<hash>`` and labels its pods ``pod-template-hash``.
+* The new ReplicaSet is the oldest one whose template equals the Deployment's
+  ignoring that label (kube's ``EqualIgnoreHash``), equality being semantic: a null
+  value or an empty map or list is the field left out. So a template copied back from
+  an old ReplicaSet (``rollout undo``, whose patch carries
+  ``metadata.creationTimestamp: null``; or reverting a ``restartedAt`` change) reuses
+  that ReplicaSet, which takes the next revision and records the revisions it had in
+  ``deployment.kubernetes.io/revision-history``.
 * ``deployment.kubernetes.io/revision`` on the ReplicaSets and the Deployment;
   old ReplicaSets beyond ``revisionHistoryLimit`` are deleted once scaled to zero.
 * RollingUpdate: scale the new ReplicaSet up to ``replicas + maxSurge`` total pods,
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from fakes.kube.clock import parse_time
 from fakes.kube.controllers.access import controller_of, owner_reference
 from fakes.kube.controllers.base import Controller
+from fakes.kube.errors import ApiError
 
 if TYPE_CHECKING:
     from fakes.kube.controllers.base import Context
@@ -33,19 +39,56 @@ if TYPE_CHECKING:
 JsonObj = dict[str, Any]
 
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 DESIRED = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
 HASH_LABEL = "pod-template-hash"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
+# Annotations a Deployment does not pass on to its ReplicaSets (kube's annotationsToSkip).
+_NOT_COPIED = frozenset(
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION,
+        REVISION_HISTORY,
+        DESIRED,
+        MAX_REPLICAS,
+        "deprecated.deployment.rollback.to",
+    }
+)
+# kube stops appending to the revision history past this many characters.
+_MAX_REVISION_HISTORY_CHARS = 2000
+
+
+def _semantic(value: Any) -> Any:
+    """``value`` without nulls and empty maps or lists, which mean the field left out."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = _semantic(v)
+            if v is not None and v != {} and v != []:
+                out[k] = v
+        return out
+    if isinstance(value, list):
+        return [_semantic(v) for v in value]
+    return value
+
+
+def canonical_template(template: JsonObj) -> JsonObj:
+    """The pod template as kube compares it: semantically, without the hash label."""
+    t: JsonObj = _semantic(template)
+    labels = (t.get("metadata") or {}).get("labels")
+    if labels and HASH_LABEL in labels:
+        del labels[HASH_LABEL]
+        if not labels:
+            del t["metadata"]["labels"]
+            if not t["metadata"]:
+                del t["metadata"]
+    return t
 
 
 def template_hash(template: JsonObj, collision_count: int = 0) -> str:
-    """FNV-32a of the template (without the hash label), encoded like rand.SafeEncodeString."""
-    t = copy.deepcopy(template)
-    labels = (t.get("metadata") or {}).get("labels")
-    if labels:
-        labels.pop(HASH_LABEL, None)
-    data = json.dumps(t, sort_keys=True, separators=(",", ":")).encode()
+    """FNV-32a of the canonical template, encoded like rand.SafeEncodeString."""
+    data = json.dumps(canonical_template(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count:
         data += str(collision_count).encode()
     h = 0x811C9DC5
@@ -53,6 +96,48 @@ def template_hash(template: JsonObj, collision_count: int = 0) -> str:
         h ^= b
         h = (h * 0x01000193) & 0xFFFFFFFF
     return "".join(_SAFE[ord(ch) % len(_SAFE)] for ch in str(h))
+
+
+def find_new_rs(template: JsonObj, all_rs: list[JsonObj]) -> JsonObj | None:
+    """The oldest ReplicaSet whose template equals ``template`` ignoring the hash label."""
+    wanted = canonical_template(template)
+    matches = [
+        rs
+        for rs in all_rs
+        if canonical_template((rs.get("spec") or {}).get("template") or {}) == wanted
+    ]
+    matches.sort(
+        key=lambda rs: (rs["metadata"].get("creationTimestamp", ""), rs["metadata"]["name"])
+    )
+    return matches[0] if matches else None
+
+
+def _set_new_rs_annotations(d: JsonObj, rs: JsonObj, revision: int) -> bool:
+    """Bring the new ReplicaSet's annotations up to date; whether any changed.
+
+    As kube's SetNewReplicaSetAnnotations: the Deployment's own annotations are copied,
+    and a ReplicaSet that had a revision and takes a newer one (a rollback to it)
+    appends the old number to its revision history.
+    """
+    annotations = rs["metadata"].setdefault("annotations", {})
+    changed = False
+    for k, v in (d["metadata"].get("annotations") or {}).items():
+        if k not in _NOT_COPIED and annotations.get(k) != v:
+            annotations[k] = v
+            changed = True
+    old = annotations.get(REVISION)
+    if _revision(rs) >= revision:
+        return changed
+    annotations[REVISION] = str(revision)
+    if old is not None:
+        history = annotations.get(REVISION_HISTORY, "")
+        kept = history.split(",") if history else []
+        total = len(history) + len(old) + 1
+        while kept and total > _MAX_REVISION_HISTORY_CHARS:
+            total -= len(kept.pop(0)) + 1
+        if total <= _MAX_REVISION_HISTORY_CHARS:
+            annotations[REVISION_HISTORY] = ",".join([*kept, old])
+    return True
 
 
 def resolve_int_or_percent(value: Any, total: int, round_up: bool) -> int:
@@ -118,8 +203,11 @@ class DeploymentController(Controller):
         replicas = int(spec.get("replicas", 1))
         template = spec.get("template") or {}
         h = template_hash(template, int((d.get("status") or {}).get("collisionCount", 0)))
-        new_rs = next(
-            (rs for rs in all_rs if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == h), None
+        # By the hash label too: a template written without the server's defaults (a
+        # PUT here is not defaulted as kube would) never equals its ReplicaSet's.
+        new_rs = find_new_rs(template, all_rs) or next(
+            (rs for rs in all_rs if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == h),
+            None,
         )
         old_rs = [rs for rs in all_rs if rs is not new_rs]
         if spec.get("paused"):
@@ -133,10 +221,17 @@ class DeploymentController(Controller):
             return
         max_revision = max((_revision(rs) for rs in old_rs), default=0)
         if new_rs is None:
-            new_rs = self._create_rs(d, h, max_revision + 1, replicas, old_rs)
+            try:
+                new_rs = self._create_rs(d, h, max_revision + 1, replicas, old_rs)
+            except ApiError as exc:
+                if exc.reason == "AlreadyExists":
+                    # Another template hashed to this name: hash again with a new count.
+                    status = d.setdefault("status", {})
+                    status["collisionCount"] = int(status.get("collisionCount", 0)) + 1
+                    self.access.update_status(self.deploy_kind, d)
+                raise
             all_rs.append(new_rs)
-        elif _revision(new_rs) <= max_revision:
-            new_rs["metadata"].setdefault("annotations", {})[REVISION] = str(max_revision + 1)
+        elif _set_new_rs_annotations(d, new_rs, max_revision + 1):
             new_rs = self.access.update(self.rs_kind, new_rs)
             all_rs = [*old_rs, new_rs]
         strategy = spec.get("strategy") or {}
@@ -174,7 +269,7 @@ class DeploymentController(Controller):
         annotations = {
             k: v
             for k, v in (d["metadata"].get("annotations") or {}).items()
-            if k != "kubectl.kubernetes.io/last-applied-configuration" and k != REVISION
+            if k not in _NOT_COPIED
         }
         annotations.update(
             {REVISION: str(revision), DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge)}

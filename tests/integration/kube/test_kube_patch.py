@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -51,7 +52,8 @@ def test_strategic_merge_merges_lists_by_their_keys(apps: client.AppsV1Api) -> N
     assert [c.name for c in spec.containers] == ["app", "sidecar"]
     assert app.image == "nginx:1.26"
     assert [(e.name, e.value) for e in app.env] == [("A", "1"), ("B", "3"), ("C", "4")]
-    assert [p.container_port for p in app.ports] == [80, 443]
+    # kube puts a patch item the live list lacks before the live-only items.
+    assert [p.container_port for p in app.ports] == [443, 80]
     assert [t.key for t in spec.tolerations] == ["b"]
 
 
@@ -129,3 +131,60 @@ def test_patch_with_stale_resource_version_conflicts(apps: client.AppsV1Api) -> 
     with pytest.raises(ApiException) as err:
         apps.patch_namespaced_deployment("web", "default", {"metadata": {"resourceVersion": "1"}})
     assert err.value.status == 409
+
+
+def test_strategic_merge_set_element_order_and_retain_keys(apps: client.AppsV1Api) -> None:
+    web(apps)
+    patch = {
+        "spec": {
+            "strategy": {"$retainKeys": ["type"], "type": "Recreate"},
+            "template": {
+                "spec": {"$setElementOrder/containers": [{"name": "sidecar"}, {"name": "app"}]}
+            },
+        }
+    }
+    apps.patch_namespaced_deployment("web", "default", patch)
+    d = apps.read_namespaced_deployment("web", "default")
+    assert [c.name for c in d.spec.template.spec.containers] == ["sidecar", "app"]
+    assert (d.spec.strategy.type, d.spec.strategy.rolling_update) == ("Recreate", None)
+
+
+def test_strategic_merge_with_a_malformed_retain_keys_is_400(apps: client.AppsV1Api) -> None:
+    web(apps)
+    patch = {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {"maxSurge": 1}}}}
+    with pytest.raises(ApiException) as err:
+        apps.patch_namespaced_deployment("web", "default", patch)
+    assert err.value.status == 400
+    assert "invalid patch format of retainKeys" in err.value.body
+
+
+@pytest.mark.parametrize(
+    ("op", "detail"),
+    [
+        (
+            {"op": "test", "path": "/metadata/labels/app", "value": "db"},
+            "testing value /metadata/labels/app failed: test failed",
+        ),
+        (
+            {"op": "remove", "path": "/metadata/annotations/a"},
+            'remove operation does not apply: doc is missing path: "/metadata/annotations/a": '
+            "missing value",
+        ),
+        ({"op": "frobnicate", "path": "/spec"}, "Unexpected kind: frobnicate"),
+    ],
+    ids=["test-fails", "missing-path", "bad-op"],
+)
+def test_a_failed_json_patch_is_422_in_kube_words(
+    apps: client.AppsV1Api, op: dict[str, Any], detail: str
+) -> None:
+    body = deployment("web")
+    body["metadata"]["labels"] = {"app": "web"}
+    apps.create_namespaced_deployment("default", body)
+    with pytest.raises(ApiException) as err:
+        apps.patch_namespaced_deployment("web", "default", [op])
+    status = json.loads(err.value.body)
+    assert (err.value.status, status["reason"]) == (422, "Invalid")
+    assert status["message"] == (
+        f"the server rejected our request due to an error in our request: {detail}"
+    )
+    assert "<class" not in status["message"]

@@ -176,3 +176,47 @@ def test_a_secret_applied_with_string_data_shows_its_data(kubectl: Kubectl) -> N
     # against a real cluster); the write changes nothing.
     assert kubectl("apply", "-f", "-", input=manifest).stdout == "secret/creds configured\n"
     assert kubectl(*rv).stdout == before
+
+
+def _two_containers(name: str, first: str, second: str, strategy: str = "") -> str:
+    return f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {{app: {name}}}
+{strategy}  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+      - {{name: {first}, image: "nginx:1.25"}}
+      - {{name: {second}, image: "envoy:1"}}
+"""
+
+
+def _containers(kubectl: Kubectl, name: str) -> list[str]:
+    out = kubectl("get", "deploy", name, "-o", "jsonpath={.spec.template.spec.containers[*].name}")
+    return out.stdout.split()
+
+
+def test_client_side_apply_reorders_containers_as_the_manifest_does(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=_two_containers("ordered", "app", "proxy"))
+    assert _containers(kubectl, "ordered") == ["app", "proxy"]
+    # kubectl sends the new order as $setElementOrder/containers.
+    kubectl("apply", "-f", "-", input=_two_containers("ordered", "proxy", "app"))
+    assert _containers(kubectl, "ordered") == ["proxy", "app"]
+
+
+def test_client_side_apply_switching_to_recreate_drops_rolling_update(kubectl: Kubectl) -> None:
+    kubectl("apply", "-f", "-", input=_two_containers("switched", "app", "proxy"))
+    recreate = "  strategy: {type: Recreate}\n"
+    # The server defaulted rollingUpdate; kubectl's $retainKeys: [type] removes it.
+    kubectl("apply", "-f", "-", input=_two_containers("switched", "app", "proxy", recreate))
+    strategy = json.loads(kubectl("get", "deploy", "switched", "-o", "json").stdout)["spec"][
+        "strategy"
+    ]
+    assert strategy == {"type": "Recreate"}

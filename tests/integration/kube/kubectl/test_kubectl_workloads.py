@@ -41,6 +41,11 @@ def test_rollout_restart_history_and_undo(kubectl: Kubectl) -> None:
         "get", "deploy", "rolled", "-o", "jsonpath={.spec.template.spec.containers[0].image}"
     ).stdout
     assert image == "nginx:1.25"
+    # The undo brought revision 1's ReplicaSet back as revision 3; no new one appeared.
+    history = kubectl("rollout", "history", "deployment/rolled").stdout
+    assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["2", "3"]
+    replica_sets = kubectl("get", "rs", "-l", "app=rolled", "-o", "name").stdout.split()
+    assert len(replica_sets) == 2
     restarted = kubectl("rollout", "restart", "deployment/rolled").stdout
     assert restarted == "deployment.apps/rolled restarted\n"
     kubectl("rollout", "status", "deployment/rolled", "--timeout=30s")
