@@ -391,7 +391,8 @@ async def test_strategic_merge_merges_lists_by_their_keys(kube: Kube) -> None:
     assert [c.name for c in spec.containers] == ["app", "sidecar"]
     assert app.image == "nginx:1.26"
     assert [(e.name, e.value) for e in app.env] == [("A", "1"), ("B", "3"), ("C", "4")]
-    assert [p.container_port for p in app.ports] == [80, 443]
+    # A new item goes before the live-only ones, as kube's strategic merge orders them.
+    assert [p.container_port for p in app.ports] == [443, 80]
     assert [t.key for t in spec.tolerations] == ["b"]
 
 
