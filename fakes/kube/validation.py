@@ -208,6 +208,48 @@ def _validate_replicas(spec: JsonObj) -> list[FieldError]:
     return []
 
 
+def _validate_strategy(spec: JsonObj) -> list[FieldError]:
+    """``ValidateDeploymentStrategy``: rollingUpdate only with RollingUpdate, never 0/0.
+
+    Switching a Deployment to Recreate must drop its rollingUpdate (``kubectl apply``
+    does it with ``$retainKeys``); a rollout that may neither surge nor go unavailable
+    could never make progress.
+    """
+    strategy = spec.get("strategy")
+    if not isinstance(strategy, dict):
+        return []
+    kind = strategy.get("type")
+    rolling = strategy.get("rollingUpdate")
+    path = "spec.strategy"
+    if kind is None:
+        return []  # not defaulted yet: the defaulter names RollingUpdate
+    if kind == "Recreate":
+        if rolling is not None:
+            return [
+                FieldError.forbidden(
+                    f"{path}.rollingUpdate",
+                    "may not be specified when strategy `type` is 'Recreate'",
+                )
+            ]
+        return []
+    if kind != "RollingUpdate":
+        return [FieldError.not_supported(path, strategy, ["Recreate", "RollingUpdate"])]
+    if isinstance(rolling, dict) and _is_zero(rolling.get("maxUnavailable")):
+        if _is_zero(rolling.get("maxSurge")):
+            return [
+                FieldError.invalid(
+                    f"{path}.rollingUpdate.maxUnavailable",
+                    rolling.get("maxUnavailable"),
+                    "may not be 0 when `maxSurge` is 0",
+                )
+            ]
+    return []
+
+
+def _is_zero(value: Any) -> bool:
+    return value == 0 or value == "0%"
+
+
 def validate_object(kind: ResourceKind, obj: JsonObj) -> list[FieldError]:
     """All field errors of ``obj`` (empty when valid)."""
     errors = validate_metadata(kind, obj.get("metadata"))
@@ -245,6 +287,8 @@ def validate_object(kind: ResourceKind, obj: JsonObj) -> list[FieldError]:
                         "`selector` does not match template `labels`",
                     )
                 )
+        if plural == "deployments":
+            errors += _validate_strategy(spec)
         if not isinstance(template, dict):
             errors.append(FieldError.required("spec.template", ""))
         else:

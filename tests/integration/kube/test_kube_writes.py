@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -104,6 +105,36 @@ def test_bad_label_and_wrong_type_are_422(core: client.CoreV1Api, apps: client.A
         'Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1'
         in json.loads(neg.value.body)["message"]
     )
+
+
+@pytest.mark.parametrize(
+    ("strategy", "field", "message"),
+    [
+        (
+            {"type": "Recreate", "rollingUpdate": {"maxSurge": 1}},
+            "spec.strategy.rollingUpdate",
+            "Forbidden: may not be specified when strategy `type` is 'Recreate'",
+        ),
+        (
+            {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}},
+            "spec.strategy.rollingUpdate.maxUnavailable",
+            'Invalid value: "0%": may not be 0 when `maxSurge` is 0',
+        ),
+        ({"type": "BlueGreen"}, "spec.strategy", "Unsupported value: "),
+    ],
+)
+def test_deployment_strategy_is_validated_as_kube_does(
+    apps: client.AppsV1Api, strategy: dict[str, Any], field: str, message: str
+) -> None:
+    body = deployment("web")
+    body["spec"]["strategy"] = strategy
+    with pytest.raises(ApiException) as err:
+        apps.create_namespaced_deployment("default", body)
+    assert err.value.status == 422
+    status = json.loads(err.value.body)
+    assert [c["field"] for c in status["details"]["causes"]] == [field]
+    assert status["message"].startswith(f'Deployment.apps "web" is invalid: {field}: {message}')
+    assert apps.list_namespaced_deployment("default").items == []
 
 
 def test_create_in_missing_namespace_is_404(core: client.CoreV1Api) -> None:
