@@ -234,20 +234,23 @@ def _validate_strategy(spec: JsonObj) -> list[FieldError]:
         return []
     if kind != "RollingUpdate":
         return [FieldError.not_supported(path, strategy, ["Recreate", "RollingUpdate"])]
-    if isinstance(rolling, dict) and _is_zero(rolling.get("maxUnavailable")):
-        if _is_zero(rolling.get("maxSurge")):
-            return [
-                FieldError.invalid(
-                    f"{path}.rollingUpdate.maxUnavailable",
-                    rolling.get("maxUnavailable"),
-                    "may not be 0 when `maxSurge` is 0",
-                )
-            ]
+    if (
+        isinstance(rolling, dict)
+        and _is_zero(rolling.get("maxUnavailable"))
+        and _is_zero(rolling.get("maxSurge"))
+    ):
+        return [
+            FieldError.invalid(
+                f"{path}.rollingUpdate.maxUnavailable",
+                rolling.get("maxUnavailable"),
+                "may not be 0 when `maxSurge` is 0",
+            )
+        ]
     return []
 
 
 def _is_zero(value: Any) -> bool:
-    return value == 0 or value == "0%"
+    return value in (0, "0%") and value is not False
 
 
 def validate_object(kind: ResourceKind, obj: JsonObj) -> list[FieldError]:
