@@ -16,8 +16,8 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from fakes.kube.controllers.access import owner_reference
-from fakes.kube.controllers.deployment import HASH_LABEL, REVISION, template_hash
 from fakes.kube.controllers.kubelet import NODE_INFO, node_addresses
+from fakes.kube.controllers.revisions import HASH_LABEL, REVISION, template_hash
 from fakes.kube.controllers.scheduler import NodeInfo, pod_requests
 from fakes.kube.defaults import admit_pod, default_deployment, default_pod
 

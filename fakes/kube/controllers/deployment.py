@@ -30,6 +30,17 @@ from typing import TYPE_CHECKING, Any
 from fakes.kube.clock import parse_time
 from fakes.kube.controllers.access import controller_of, owner_reference
 from fakes.kube.controllers.base import Controller
+from fakes.kube.controllers.revisions import (
+    DESIRED,
+    HASH_LABEL,
+    MAX_REPLICAS,
+    NOT_COPIED,
+    REVISION,
+    find_new_rs,
+    revision_of,
+    set_new_rs_annotations,
+    template_hash,
+)
 from fakes.kube.errors import ApiError
 
 if TYPE_CHECKING:
@@ -38,120 +49,12 @@ if TYPE_CHECKING:
 
 JsonObj = dict[str, Any]
 
-REVISION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
-DESIRED = "deployment.kubernetes.io/desired-replicas"
-MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
-HASH_LABEL = "pod-template-hash"
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"
-# Annotations a Deployment does not pass on to its ReplicaSets (kube's annotationsToSkip).
-_NOT_COPIED = frozenset(
-    {
-        "kubectl.kubernetes.io/last-applied-configuration",
-        REVISION,
-        REVISION_HISTORY,
-        DESIRED,
-        MAX_REPLICAS,
-        "deprecated.deployment.rollback.to",
-    }
-)
-# kube stops appending to the revision history past this many characters.
-_MAX_REVISION_HISTORY_CHARS = 2000
-
-
-def _semantic(value: Any) -> Any:
-    """``value`` without nulls and empty maps or lists, which mean the field left out."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            v = _semantic(v)
-            if v is not None and v != {} and v != []:
-                out[k] = v
-        return out
-    if isinstance(value, list):
-        return [_semantic(v) for v in value]
-    return value
-
-
-def canonical_template(template: JsonObj) -> JsonObj:
-    """The pod template as kube compares it: semantically, without the hash label."""
-    t: JsonObj = _semantic(template)
-    labels = (t.get("metadata") or {}).get("labels")
-    if labels and HASH_LABEL in labels:
-        del labels[HASH_LABEL]
-        if not labels:
-            del t["metadata"]["labels"]
-            if not t["metadata"]:
-                del t["metadata"]
-    return t
-
-
-def template_hash(template: JsonObj, collision_count: int = 0) -> str:
-    """FNV-32a of the canonical template, encoded like rand.SafeEncodeString."""
-    data = json.dumps(canonical_template(template), sort_keys=True, separators=(",", ":")).encode()
-    if collision_count:
-        data += str(collision_count).encode()
-    h = 0x811C9DC5
-    for b in data:
-        h ^= b
-        h = (h * 0x01000193) & 0xFFFFFFFF
-    return "".join(_SAFE[ord(ch) % len(_SAFE)] for ch in str(h))
-
-
-def find_new_rs(template: JsonObj, all_rs: list[JsonObj]) -> JsonObj | None:
-    """The oldest ReplicaSet whose template equals ``template`` ignoring the hash label."""
-    wanted = canonical_template(template)
-    matches = [
-        rs
-        for rs in all_rs
-        if canonical_template((rs.get("spec") or {}).get("template") or {}) == wanted
-    ]
-    matches.sort(
-        key=lambda rs: (rs["metadata"].get("creationTimestamp", ""), rs["metadata"]["name"])
-    )
-    return matches[0] if matches else None
-
-
-def _set_new_rs_annotations(d: JsonObj, rs: JsonObj, revision: int) -> bool:
-    """Bring the new ReplicaSet's annotations up to date; whether any changed.
-
-    As kube's SetNewReplicaSetAnnotations: the Deployment's own annotations are copied,
-    and a ReplicaSet that had a revision and takes a newer one (a rollback to it)
-    appends the old number to its revision history.
-    """
-    annotations = rs["metadata"].setdefault("annotations", {})
-    changed = False
-    for k, v in (d["metadata"].get("annotations") or {}).items():
-        if k not in _NOT_COPIED and annotations.get(k) != v:
-            annotations[k] = v
-            changed = True
-    old = annotations.get(REVISION)
-    if _revision(rs) >= revision:
-        return changed
-    annotations[REVISION] = str(revision)
-    if old is not None:
-        history = annotations.get(REVISION_HISTORY, "")
-        kept = history.split(",") if history else []
-        total = len(history) + len(old) + 1
-        while kept and total > _MAX_REVISION_HISTORY_CHARS:
-            total -= len(kept.pop(0)) + 1
-        if total <= _MAX_REVISION_HISTORY_CHARS:
-            annotations[REVISION_HISTORY] = ",".join([*kept, old])
-    return True
-
 
 def resolve_int_or_percent(value: Any, total: int, round_up: bool) -> int:
     if isinstance(value, str) and value.endswith("%"):
         frac = int(value[:-1]) * total / 100
         return math.ceil(frac) if round_up else math.floor(frac)
     return int(value or 0)
-
-
-def _revision(rs: JsonObj) -> int:
-    try:
-        return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
-    except ValueError:
-        return 0
 
 
 def _replicas(rs: JsonObj) -> int:
@@ -219,7 +122,7 @@ class DeploymentController(Controller):
                 )
             self._sync_status(d, new_rs, all_rs)
             return
-        max_revision = max((_revision(rs) for rs in old_rs), default=0)
+        max_revision = max((revision_of(rs) for rs in old_rs), default=0)
         if new_rs is None:
             try:
                 new_rs = self._create_rs(d, h, max_revision + 1, replicas, old_rs)
@@ -231,7 +134,7 @@ class DeploymentController(Controller):
                     self.access.update_status(self.deploy_kind, d)
                 raise
             all_rs.append(new_rs)
-        elif _set_new_rs_annotations(d, new_rs, max_revision + 1):
+        elif set_new_rs_annotations(d, new_rs, max_revision + 1):
             new_rs = self.access.update(self.rs_kind, new_rs)
             all_rs = [*old_rs, new_rs]
         strategy = spec.get("strategy") or {}
@@ -267,9 +170,7 @@ class DeploymentController(Controller):
         else:
             start = 0
         annotations = {
-            k: v
-            for k, v in (d["metadata"].get("annotations") or {}).items()
-            if k not in _NOT_COPIED
+            k: v for k, v in (d["metadata"].get("annotations") or {}).items() if k not in NOT_COPIED
         }
         annotations.update(
             {REVISION: str(revision), DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge)}
@@ -378,7 +279,7 @@ class DeploymentController(Controller):
     def _cleanup(self, d: JsonObj, old_rs: list[JsonObj]) -> None:
         limit = int(d["spec"].get("revisionHistoryLimit", 10))
         dead = [rs for rs in old_rs if not _replicas(rs) and not _status(rs, "replicas")]
-        dead.sort(key=_revision)
+        dead.sort(key=revision_of)
         for rs in dead[: max(0, len(dead) - limit)]:
             try:
                 self.access.delete(
@@ -505,8 +406,8 @@ class DeploymentController(Controller):
             status["collisionCount"] = old_status["collisionCount"]
         annotations = d["metadata"].setdefault("annotations", {})
         changed = False
-        if new_cur is not None and annotations.get(REVISION) != str(_revision(new_cur)):
-            annotations[REVISION] = str(_revision(new_cur))
+        if new_cur is not None and annotations.get(REVISION) != str(revision_of(new_cur)):
+            annotations[REVISION] = str(revision_of(new_cur))
             changed = True
         if changed:
             d = self.access.update(self.deploy_kind, d)

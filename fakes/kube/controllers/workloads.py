@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakes.kube.controllers.deployment import template_hash
 from fakes.kube.controllers.kubelet import pod_ready
 from fakes.kube.controllers.replicaset import PodOwnerController, active
+from fakes.kube.controllers.revisions import template_hash
 from fakes.kube.controllers.scheduler import tolerates
 from fakes.kube.errors import ApiError
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from kubernetes.aio import client as aclient
 
-from fakes.kube.controllers.deployment import canonical_template, template_hash
+from fakes.kube.controllers.revisions import canonical_template, template_hash
 from fakes.kube.simulation import SimulatedCluster
 
 REVISION = "deployment.kubernetes.io/revision"
