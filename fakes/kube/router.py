@@ -31,6 +31,7 @@ from fakes.kube import discovery, errors, fieldvalidation
 from fakes.kube.clock import sync_timer
 from fakes.kube.errors import ApiError, dumps, status_bytes
 from fakes.kube.fieldvalidation import directive
+from fakes.kube.jsonerrors import go_message
 from fakes.kube.managedfields import default_manager
 from fakes.kube.reactors import Plan, Reactor, plan
 
@@ -464,7 +465,11 @@ class Router:
         if content_type in (JSON, "*/*", ""):
             try:
                 return json.loads(body) if body else None
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
+                raise errors.bad_request(
+                    f"couldn't get version/kind; json parse error: {go_message(exc)}"
+                ) from exc
+            except ValueError as exc:  # not UTF-8
                 raise errors.bad_request(
                     f"couldn't get version/kind; json parse error: {exc}"
                 ) from exc
