@@ -127,6 +127,10 @@ class Api(CreateMixin, UpdateMixin, ApplyMixin, SubresourceMixin, DeletionMixin)
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
+    def exists(self, kind: ResourceKind, namespace: str | None, name: str) -> bool:
+        """Whether the object is stored (a 400 when a namespaced kind has no namespace)."""
+        return self.store.get(kind, self._ns(kind, namespace), name) is not None
+
     def _ns(self, kind: ResourceKind, namespace: str | None) -> str:
         if not kind.namespaced:
             return ""

@@ -389,7 +389,16 @@ class Router:
                 warnings = []
                 fieldvalidation.check_apply(kind, sub, body, info.name or "", ns or "")
             else:
-                body, warnings = fieldvalidation.decode_patch(kind, sub, body, content_type, mode)
+                try:
+                    body, warnings = fieldvalidation.decode_patch(
+                        kind, sub, body, content_type, mode
+                    )
+                except ApiError:
+                    # kube reads the object before it decodes the patch: a patch of
+                    # nothing is 404 however malformed it is.
+                    if not api.exists(kind, ns, info.name or ""):
+                        raise errors.not_found(kind, info.name or "") from None
+                    raise
             status, raw = api.patch_raw(
                 kind,
                 ns,

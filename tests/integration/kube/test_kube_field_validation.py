@@ -161,6 +161,16 @@ def test_strategic_directives_inside_maps_are_not_entries(core: client.CoreV1Api
     assert patched.data == {"n": "eQ=="}
 
 
+def test_a_malformed_patch_of_a_missing_object_is_404(core: client.CoreV1Api) -> None:
+    # kube reads the object before decoding the patch.
+    with pytest.raises(ApiException) as err:
+        core.patch_namespaced_config_map(
+            "missing", "default", {"data": {"a": 5}}, _content_type="application/merge-patch+json"
+        )
+    assert err.value.status == 404
+    assert _error(err)["message"] == 'configmaps "missing" not found'
+
+
 def test_json_patch_adding_an_unknown_field_is_refused(core: client.CoreV1Api) -> None:
     core.create_namespaced_config_map("default", configmap("c"))
     ops = [{"op": "add", "path": "/spec", "value": {"x": 1}}]
