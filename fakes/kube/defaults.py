@@ -72,6 +72,27 @@ def default_container(c: JsonObj) -> None:
     for port in c.get("ports") or ():
         if isinstance(port, dict):
             port.setdefault("protocol", "TCP")
+    for env in c.get("env") or ():
+        source = env.get("valueFrom") if isinstance(env, dict) else None
+        if isinstance(source, dict):
+            _default_field_ref(source)
+
+
+def _default_field_ref(holder: JsonObj) -> None:
+    """``SetDefaults_ObjectFieldSelector``: a ``fieldRef`` names ``apiVersion: v1``."""
+    ref = holder.get("fieldRef")
+    if isinstance(ref, dict):
+        ref.setdefault("apiVersion", "v1")
+
+
+def _default_volumes(spec: JsonObj) -> None:
+    """Downward API volume items' ``fieldRef`` defaults, as in the container env."""
+    for volume in spec.get("volumes") or ():
+        downward = volume.get("downwardAPI") if isinstance(volume, dict) else None
+        items = downward.get("items") if isinstance(downward, dict) else None
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, dict):
+                _default_field_ref(item)
 
 
 def default_pod_spec(spec: JsonObj) -> None:
@@ -80,6 +101,7 @@ def default_pod_spec(spec: JsonObj) -> None:
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
+    _default_volumes(spec)
     for key in ("containers", "initContainers"):
         containers = spec.get(key)
         if isinstance(containers, list):

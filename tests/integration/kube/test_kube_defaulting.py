@@ -148,3 +148,26 @@ def test_a_namespace_keeps_its_name_label_through_a_replace(core: client.CoreV1A
     replaced = core.replace_namespace("team", {"metadata": {"name": "team", "labels": {"a": "b"}}})
     assert replaced.metadata.labels == {"a": "b", "kubernetes.io/metadata.name": "team"}
     assert replaced.status.phase == "Active"
+
+
+def test_field_refs_name_api_version_v1(core: client.CoreV1Api) -> None:
+    # SetDefaults_ObjectFieldSelector: env and downward API volumes alike.
+    ref = {"fieldPath": "metadata.name"}
+    pod = {
+        "metadata": {"name": "downward"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "busybox:1.36",
+                    "env": [{"name": "POD", "valueFrom": {"fieldRef": dict(ref)}}],
+                }
+            ],
+            "volumes": [
+                {"name": "info", "downwardAPI": {"items": [{"path": "n", "fieldRef": dict(ref)}]}}
+            ],
+        },
+    }
+    made = core.create_namespaced_pod("default", pod)
+    assert made.spec.containers[0].env[0].value_from.field_ref.api_version == "v1"
+    assert made.spec.volumes[0].downward_api.items[0].field_ref.api_version == "v1"
