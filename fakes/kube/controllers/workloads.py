@@ -57,7 +57,15 @@ class StatefulSetController(PodOwnerController):
                     new["spec"].setdefault("subdomain", spec["serviceName"])
                 try:
                     self.access.create(self.pods_kind, new)
-                except ApiError:
+                except ApiError as exc:
+                    self.recorder.record(
+                        sts,
+                        "FailedCreate",
+                        f"create Pod {pod_name} in StatefulSet {name} failed error: {exc.message}",
+                        "Warning",
+                        component="statefulset-controller",
+                    )
+                    self.enqueue_after(key, 5.0, counts=exc.code != 403)
                     break
                 self.recorder.record(
                     sts,
@@ -363,7 +371,18 @@ class JobController(PodOwnerController):
             want = min(parallelism, completions - succeeded) - len(running)
             template = spec.get("template") or {}
             for _ in range(max(want, 0)):
-                pod = self.access.create(self.pods_kind, self.new_pod(job, template))
+                try:
+                    pod = self.access.create(self.pods_kind, self.new_pod(job, template))
+                except ApiError as exc:
+                    self.recorder.record(
+                        job,
+                        "FailedCreate",
+                        f"Error creating: {exc.message}",
+                        "Warning",
+                        component="job-controller",
+                    )
+                    self.enqueue_after(key, 5.0, counts=exc.code != 403)
+                    break
                 running.append(pod)
                 self.recorder.record(
                     job,
