@@ -3,7 +3,8 @@
 * StatefulSet: pods ``<name>-<ordinal>``, created in order (OrderedReady waits for
   the previous ordinal to be Ready; Parallel does not), removed from the highest
   ordinal; a template change replaces pods from the highest ordinal one at a time.
-* DaemonSet: one pod per node that fits (nodeSelector, taints), bound directly.
+* DaemonSet: one pod per node that fits (nodeSelector, taints), bound directly; a pod
+  stays on a node tainted NoSchedule after it started (only NoExecute evicts it).
 * Job: runs ``parallelism`` pods until ``completions`` succeed; ``backoffLimit``
   failures fail it. Conditions Complete / Failed with the real reasons.
 """
@@ -56,7 +57,15 @@ class StatefulSetController(PodOwnerController):
                     new["spec"].setdefault("subdomain", spec["serviceName"])
                 try:
                     self.access.create(self.pods_kind, new)
-                except ApiError:
+                except ApiError as exc:
+                    self.recorder.record(
+                        sts,
+                        "FailedCreate",
+                        f"create Pod {pod_name} in StatefulSet {name} failed error: {exc.message}",
+                        "Warning",
+                        component="statefulset-controller",
+                    )
+                    self.enqueue_after(key, 5.0, counts=exc.code != 403)
                     break
                 self.recorder.record(
                     sts,
@@ -159,64 +168,131 @@ class DaemonSetController(PodOwnerController):
         revision = template_hash(template)
         tspec = template.get("spec") or {}
         selector = tspec.get("nodeSelector") or {}
-        tolerations = [
-            *(tspec.get("tolerations") or ()),
-            {
-                "key": "node.kubernetes.io/unschedulable",
-                "operator": "Exists",
-                "effect": "NoSchedule",
-            },
-            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
-            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
-        ]
-        wanted = []
+        tolerations = daemon_tolerations(tspec)
+        fits: dict[str, tuple[bool, bool]] = {}
         for stored in self.access.store.select(self.nodes_kind):
-            node = stored.decode()
-            labels = node["metadata"].get("labels") or {}
-            if any(labels.get(k) != v for k, v in selector.items()):
-                continue
-            taints = [
-                t
-                for t in node.get("spec", {}).get("taints") or ()
-                if t.get("effect") in ("NoSchedule", "NoExecute")
-            ]
-            if all(tolerates(tolerations, t) for t in taints):
-                wanted.append(stored.name)
-        pods = [p for p in self.pods_of(ds) if active(p)]
+            fits[stored.name] = should_run(stored.decode(), selector, tolerations)
+        pods = sorted(
+            (p for p in self.pods_of(ds) if active(p)),
+            key=lambda p: p["metadata"].get("creationTimestamp", ""),
+        )
         on: dict[str, JsonObj] = {}
         for p in pods:
             node_name = p.get("spec", {}).get("nodeName", "")
+            run, keep = fits.get(node_name, (False, False))
             stale = (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision
-            if node_name not in wanted or node_name in on or stale:
+            if not keep or node_name in on or (stale and run):
                 self.access.delete(self.pods_kind, namespace, p["metadata"]["name"])
             else:
                 on[node_name] = p
-        for node_name in wanted:
-            if node_name in on:
+        for node_name, (run, _) in fits.items():
+            if not run or node_name in on:
                 continue
             pod = self.new_pod(ds, template, extra_labels={REVISION_LABEL: revision})
             pod["spec"]["nodeName"] = node_name
             pod["spec"]["tolerations"] = tolerations
-            created = self.access.create(self.pods_kind, pod)
+            try:
+                created = self.access.create(self.pods_kind, pod)
+            except ApiError as exc:
+                self.recorder.record(
+                    ds,
+                    "FailedCreate",
+                    f"Error creating: {exc.message}",
+                    "Warning",
+                    component="daemonset-controller",
+                )
+                # Refused (quota, limit range): retried, but a steady state that
+                # settle must not wait on (as in the ReplicaSet controller).
+                self.enqueue_after(key, 5.0, counts=exc.code != 403)
+                break
             self.recorder.record(
                 ds,
                 "SuccessfulCreate",
                 f"Created pod: {created['metadata']['name']}",
                 component="daemonset-controller",
             )
-        ready = sum(1 for p in on.values() if pod_ready(p))
+        self._status(ds, fits, on, revision)
+
+    def _status(
+        self,
+        ds: JsonObj,
+        fits: dict[str, tuple[bool, bool]],
+        on: dict[str, JsonObj],
+        revision: str,
+    ) -> None:
+        # As updateDaemonSetStatus: only nodes that should run the pod are desired;
+        # a pod kept on a node it may no longer be started on is misscheduled.
+        desired = [n for n, (run, _) in fits.items() if run]
+        current = [on[n] for n in desired if n in on]
+        ready = sum(1 for p in current if pod_ready(p))
         status: JsonObj = {
-            "currentNumberScheduled": len(on),
-            "desiredNumberScheduled": len(wanted),
-            "numberMisscheduled": 0,
+            "currentNumberScheduled": len(current),
+            "desiredNumberScheduled": len(desired),
+            "numberMisscheduled": sum(1 for n in on if not fits.get(n, (False, False))[0]),
             "numberReady": ready,
             "observedGeneration": ds["metadata"].get("generation", 1),
-            "updatedNumberScheduled": len(on),
+            "updatedNumberScheduled": sum(
+                1
+                for p in current
+                if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision
+            ),
             "numberAvailable": ready,
         }
-        if len(wanted) - ready:
-            status["numberUnavailable"] = len(wanted) - ready
+        if len(desired) - ready:
+            status["numberUnavailable"] = len(desired) - ready
         self.write_status(ds, status)
+
+
+_DAEMON_TOLERATIONS: tuple[tuple[str, str], ...] = (
+    ("node.kubernetes.io/not-ready", "NoExecute"),
+    ("node.kubernetes.io/unreachable", "NoExecute"),
+    ("node.kubernetes.io/disk-pressure", "NoSchedule"),
+    ("node.kubernetes.io/memory-pressure", "NoSchedule"),
+    ("node.kubernetes.io/pid-pressure", "NoSchedule"),
+    ("node.kubernetes.io/unschedulable", "NoSchedule"),
+)
+
+
+def daemon_tolerations(tspec: JsonObj) -> list[JsonObj]:
+    """The template's tolerations plus those the DaemonSet controller adds to every pod.
+
+    As AddOrUpdateDaemonPodTolerations: a daemon pod survives a NotReady or
+    unreachable node (no tolerationSeconds) and ignores pressure and cordons;
+    host-network pods also tolerate an unavailable network.
+    """
+    tolerations = list(tspec.get("tolerations") or ())
+    defaults = list(_DAEMON_TOLERATIONS)
+    if tspec.get("hostNetwork"):
+        defaults.append(("node.kubernetes.io/network-unavailable", "NoSchedule"))
+    for taint_key, effect in defaults:
+        tolerations = [
+            t for t in tolerations if (t.get("key"), t.get("effect")) != (taint_key, effect)
+        ]
+        tolerations.append({"key": taint_key, "operator": "Exists", "effect": effect})
+    return tolerations
+
+
+def should_run(
+    node: JsonObj, selector: dict[str, str], tolerations: list[JsonObj]
+) -> tuple[bool, bool]:
+    """``(should_run, should_continue_running)`` of a daemon pod on ``node``.
+
+    As NodeShouldRunDaemonPod: a node whose labels do not match gets no pod and
+    loses one it has; an untolerated NoSchedule taint only stops a new pod from
+    being started, while an untolerated NoExecute taint also evicts a running one.
+    ``spec.unschedulable`` is ignored (daemon pods tolerate the cordon taint).
+    """
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(k) != v for k, v in selector.items()):
+        return False, False
+    untolerated = [
+        t
+        for t in node.get("spec", {}).get("taints") or ()
+        if t.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, t)
+    ]
+    if not untolerated:
+        return True, True
+    return False, all(t.get("effect") != "NoExecute" for t in untolerated)
 
 
 class JobController(PodOwnerController):
@@ -295,7 +371,18 @@ class JobController(PodOwnerController):
             want = min(parallelism, completions - succeeded) - len(running)
             template = spec.get("template") or {}
             for _ in range(max(want, 0)):
-                pod = self.access.create(self.pods_kind, self.new_pod(job, template))
+                try:
+                    pod = self.access.create(self.pods_kind, self.new_pod(job, template))
+                except ApiError as exc:
+                    self.recorder.record(
+                        job,
+                        "FailedCreate",
+                        f"Error creating: {exc.message}",
+                        "Warning",
+                        component="job-controller",
+                    )
+                    self.enqueue_after(key, 5.0, counts=exc.code != 403)
+                    break
                 running.append(pod)
                 self.recorder.record(
                     job,
