@@ -27,6 +27,7 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from fakes.kube.controllers import endpointslices as slices
 from fakes.kube.controllers.base import Controller
 from fakes.kube.errors import ApiError
 from fakes.kube.selectors import LabelSelector
@@ -54,6 +55,8 @@ class EndpointsController(Controller):
         self._selectors: dict[str, dict[str, dict[str, str]]] = {}
         self.watch("services", self._on_service)
         self.watch("pods", self._on_pod)
+        self.slice_kind = self.kind("endpointslices.discovery.k8s.io")
+        self.watch("endpointslices.discovery.k8s.io", self._on_slice)
 
     def resync(self) -> None:
         for stored in self.access.store.select(self.svc_kind):
@@ -85,14 +88,33 @@ class EndpointsController(Controller):
                 if key not in self._timers:
                     self.enqueue_after(key, self.batch_period)
 
+    def _on_slice(self, change: Change) -> None:
+        # A slice deleted by someone else comes back, as kube's controller recreates it.
+        service = change.labels.get(slices.SERVICE_NAME_LABEL)
+        if change.type == DELETED and service:
+            self.enqueue((change.namespace, service))
+
     def reconcile(self, key: Any) -> None:
         namespace, name = key
         svc = self.access.get(self.svc_kind, namespace, name)
         current = self.access.get(self.ep_kind, namespace, name)
+        owned_slices = self.access.select(
+            self.slice_kind,
+            namespace,
+            LabelSelector.from_spec(
+                {
+                    "matchLabels": {
+                        slices.SERVICE_NAME_LABEL: name,
+                        slices.MANAGED_BY_LABEL: slices.MANAGED_BY,
+                    }
+                }
+            ),
+        )
         if svc is None:
             if current is not None:
                 with contextlib.suppress(ApiError):
                     self.access.delete(self.ep_kind, namespace, name)
+            self._delete_slices(owned_slices)
             return
         selector = svc["spec"].get("selector")
         if not selector:
@@ -100,6 +122,11 @@ class EndpointsController(Controller):
         pods = self.access.select(
             self.pods_kind, namespace, LabelSelector.from_spec({"matchLabels": selector})
         )
+        self._sync_endpoints(svc, pods, current)
+        self._sync_slice(svc, pods, owned_slices)
+
+    def _sync_endpoints(self, svc: JsonObj, pods: list[JsonObj], current: JsonObj | None) -> None:
+        namespace, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
         subsets = endpoint_subsets(svc, pods)
         labels = dict(svc["metadata"].get("labels") or {})
         if svc["spec"].get("clusterIP") == "None":
@@ -130,12 +157,39 @@ class EndpointsController(Controller):
             current["metadata"].pop("labels", None)
         self.access.update(self.ep_kind, current)
 
+    def _sync_slice(self, svc: JsonObj, pods: list[JsonObj], owned: list[JsonObj]) -> None:
+        labels = slices.slice_labels(svc, HEADLESS_LABEL)
+        content = slices.slice_content(
+            svc, [(pod, service_ports(svc, pod)) for pod in pods], pod_ready
+        )
+        # Slices of an earlier Service of the same name go; the garbage collector
+        # would take them too, but not before this reconcile counts them.
+        stale = [s for s in owned if not slices.owned_by(s, svc)]
+        keep = sorted((s for s in owned if slices.owned_by(s, svc)), key=_slice_name)
+        self._delete_slices(stale + keep[1:])
+        if not keep:
+            self.access.create(self.slice_kind, slices.new_slice(svc, labels, content))
+        elif slices.differs(keep[0], labels, content):
+            self.access.update(self.slice_kind, slices.rewrite(keep[0], labels, content))
+
+    def _delete_slices(self, objs: list[JsonObj]) -> None:
+        for obj in objs:
+            with contextlib.suppress(ApiError):
+                self.access.delete(
+                    self.slice_kind, obj["metadata"]["namespace"], obj["metadata"]["name"]
+                )
+
+
+def _slice_name(obj: JsonObj) -> str:
+    name: str = obj["metadata"]["name"]
+    return name
+
 
 def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def _ready(pod: JsonObj) -> bool:
+def pod_ready(pod: JsonObj) -> bool:
     for c in pod.get("status", {}).get("conditions") or ():
         if c.get("type") == "Ready":
             return bool(c.get("status") == "True")
@@ -156,6 +210,23 @@ def _target_port(port: JsonObj, pod: JsonObj) -> int | None:
                 number: int = cport["containerPort"]
                 return number
     return None
+
+
+def service_ports(svc: JsonObj, pod: JsonObj) -> list[JsonObj]:
+    """``svc``'s ports as they land on ``pod``: named target ports resolved, ports the
+    pod lacks left out (``name`` only when the Service port has one)."""
+    out: list[JsonObj] = []
+    for port in svc["spec"].get("ports") or ():
+        number = _target_port(port, pod)
+        if number is None:
+            continue
+        entry: JsonObj = {"port": number, "protocol": port.get("protocol", "TCP")}
+        if port.get("name"):
+            entry = {"name": port["name"], **entry}
+        if port.get("appProtocol"):
+            entry["appProtocol"] = port["appProtocol"]
+        out.append(entry)
+    return out
 
 
 def endpoint_subsets(svc: JsonObj, pods: list[JsonObj]) -> list[JsonObj]:
@@ -182,18 +253,8 @@ def endpoint_subsets(svc: JsonObj, pods: list[JsonObj]) -> list[JsonObj]:
             "name": meta["name"],
             "uid": meta["uid"],
         }
-        ready = publish_not_ready or _ready(pod)
-        pod_ports: list[JsonObj] = []
-        for port in ports:
-            number = _target_port(port, pod)
-            if number is None:
-                continue
-            entry: JsonObj = {"port": number, "protocol": port.get("protocol", "TCP")}
-            if port.get("name"):
-                entry = {"name": port["name"], **entry}
-            if port.get("appProtocol"):
-                entry["appProtocol"] = port["appProtocol"]
-            pod_ports.append(entry)
+        ready = publish_not_ready or pod_ready(pod)
+        pod_ports = service_ports(svc, pod)
         if not pod_ports and not (headless and not ports):
             continue
         group_key = json.dumps(pod_ports, sort_keys=True)

@@ -13,15 +13,15 @@ parameter: ``Metadata`` (the default: a ``PartialObjectMetadata`` per row, which
 kubectl needs for ``--show-labels`` and ``-L``), ``Object`` or ``None``.
 
 Layout: ``columns`` holds the column definitions and shared cell rules; ``pods``,
-``workloads``, ``cluster`` (nodes, namespaces, events) and ``config`` (services,
-configmaps, secrets, PDBs) each hold their kinds' rows and a ``PRINTERS`` map, which
-this module merges. To print a new kind, add its row function and columns to the
-module of its group.
+``workloads``, ``cluster`` (nodes, namespaces, events), ``config`` (services,
+configmaps, secrets, PDBs, HPAs, quotas) and ``endpoints`` (endpoints, endpoint
+slices) each hold their kinds' rows and a ``PRINTERS`` map, which this module merges.
+To print a new kind, add its row function and columns to the module of its group.
 """
 
 from __future__ import annotations
 
-from fakes.kube.tables import cluster, config, pods, workloads
+from fakes.kube.tables import cluster, config, endpoints, pods, workloads
 from fakes.kube.tables.columns import JsonObj, Printer, human_duration, since
 
 __all__ = ["PRINTERS", "human_duration", "since", "to_table"]
@@ -31,6 +31,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
     **workloads.PRINTERS,
     **cluster.PRINTERS,
     **config.PRINTERS,
+    **endpoints.PRINTERS,
 }
 """``(group, plural)`` → the kind's columns and row function."""
 
