@@ -118,7 +118,18 @@ async def test_every_cluster_has_the_kubernetes_service_and_it_comes_back() -> N
         [subset] = ep.subsets
         assert [a.ip for a in subset.addresses] == ["172.18.0.1"]
         assert [(p.name, p.port) for p in subset.ports] == [("https", 6443)]
+        # kubectl describe svc reads the EndpointSlice the API server keeps too.
+        discovery = aclient.DiscoveryV1Api(api_client)
+        [slice_obj] = (
+            await discovery.list_namespaced_endpoint_slice(
+                "default", label_selector="kubernetes.io/service-name=kubernetes"
+            )
+        ).items
+        assert [e.addresses for e in slice_obj.endpoints] == [["172.18.0.1"]]
+        assert [(p.name, p.port) for p in slice_obj.ports] == [("https", 6443)]
+        await discovery.delete_namespaced_endpoint_slice("kubernetes", "default")
         await core.delete_namespaced_service("kubernetes", "default")
         await sim.settle()
         await core.read_namespaced_service("kubernetes", "default")
         await core.read_namespaced_endpoints("kubernetes", "default")
+        await discovery.read_namespaced_endpoint_slice("kubernetes", "default")

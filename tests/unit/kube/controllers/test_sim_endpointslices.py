@@ -125,8 +125,12 @@ async def test_endpoints_and_slices_have_no_status() -> None:
         )
         await sim.settle()
         assert "status" not in sim.api.get("endpoints", "web", "default")
-        [es] = sim.api.list("endpointslices", "default")
-        assert "status" not in es
+        slices = sim.api.list("endpointslices", "default")
+        assert sorted(es["metadata"]["labels"]["kubernetes.io/service-name"] for es in slices) == [
+            "kubernetes",
+            "web",
+        ]
+        assert all("status" not in es for es in slices)
         manual = sim.api.get("endpoints", "manual", "default")
         assert "status" not in manual
         [entry] = manual["metadata"]["managedFields"]
