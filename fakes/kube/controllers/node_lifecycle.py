@@ -95,7 +95,7 @@ class NodeLifecycleController(Controller):
     def _pod_changed(self, c: Change) -> None:
         if c.type == "DELETED":
             self._cancel(c.namespace, c.name, quiet=True)
-        elif c.field_values().get("spec.nodeName") in self._no_execute:
+        elif self._no_execute and c.field_values().get("spec.nodeName") in self._no_execute:
             self.enqueue(("pod", c.namespace, c.name))
 
     def set_node_ready(self, name: str, ready: bool) -> None:
