@@ -131,6 +131,28 @@ class Controller:
         if self.queue is not None:
             self.queue.add(key)
 
+    def create_refused(
+        self,
+        owner: JsonObj,
+        key: Hashable,
+        error: ApiError,
+        component: str,
+        message: str | None = None,
+    ) -> None:
+        """A pod create the API refused: a Warning ``FailedCreate`` and a retry in 5 s.
+
+        As kube's workload controllers do. A 403 (quota, limit range) is a steady
+        state, not pending work, so ``settle`` does not wait on its retry.
+        """
+        self.recorder.record(
+            owner,
+            "FailedCreate",
+            message or f"Error creating: {error.message}",
+            "Warning",
+            component=component,
+        )
+        self.enqueue_after(key, 5.0, counts=error.code != 403)
+
     def enqueue_after(self, key: Hashable, delay: float, counts: bool = True) -> None:
         """Reconcile ``key`` again after ``delay`` loop seconds (one timer per key).
 

@@ -132,16 +132,7 @@ class ReplicaSetController(PodOwnerController):
                 try:
                     pod = self.access.create(self.pods_kind, self.new_pod(rs, template))
                 except ApiError as exc:
-                    self.recorder.record(
-                        rs,
-                        "FailedCreate",
-                        f"Error creating: {exc.message}",
-                        "Warning",
-                        component="replicaset-controller",
-                    )
-                    # Refused (quota, limit range): retried like the real controller,
-                    # but a steady state, not pending work -- settle must not wait on it.
-                    self.enqueue_after(key, 5.0, counts=exc.code != 403)
+                    self.create_refused(rs, key, exc, "replicaset-controller")
                     break
                 live.append(pod)
                 self.recorder.record(

@@ -58,14 +58,13 @@ class StatefulSetController(PodOwnerController):
                 try:
                     self.access.create(self.pods_kind, new)
                 except ApiError as exc:
-                    self.recorder.record(
+                    self.create_refused(
                         sts,
-                        "FailedCreate",
+                        key,
+                        exc,
+                        "statefulset-controller",
                         f"create Pod {pod_name} in StatefulSet {name} failed error: {exc.message}",
-                        "Warning",
-                        component="statefulset-controller",
                     )
-                    self.enqueue_after(key, 5.0, counts=exc.code != 403)
                     break
                 self.recorder.record(
                     sts,
@@ -194,16 +193,7 @@ class DaemonSetController(PodOwnerController):
             try:
                 created = self.access.create(self.pods_kind, pod)
             except ApiError as exc:
-                self.recorder.record(
-                    ds,
-                    "FailedCreate",
-                    f"Error creating: {exc.message}",
-                    "Warning",
-                    component="daemonset-controller",
-                )
-                # Refused (quota, limit range): retried, but a steady state that
-                # settle must not wait on (as in the ReplicaSet controller).
-                self.enqueue_after(key, 5.0, counts=exc.code != 403)
+                self.create_refused(ds, key, exc, "daemonset-controller")
                 break
             self.recorder.record(
                 ds,
@@ -374,14 +364,7 @@ class JobController(PodOwnerController):
                 try:
                     pod = self.access.create(self.pods_kind, self.new_pod(job, template))
                 except ApiError as exc:
-                    self.recorder.record(
-                        job,
-                        "FailedCreate",
-                        f"Error creating: {exc.message}",
-                        "Warning",
-                        component="job-controller",
-                    )
-                    self.enqueue_after(key, 5.0, counts=exc.code != 403)
+                    self.create_refused(job, key, exc, "job-controller")
                     break
                 running.append(pod)
                 self.recorder.record(
