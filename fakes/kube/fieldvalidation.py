@@ -34,6 +34,7 @@ from fakes.kube.decoding import (
     schema_for,
 )
 from fakes.kube.errors import ApiError, FieldError
+from fakes.kube.gojson import go_format
 
 if TYPE_CHECKING:
     from fakes.kube.kinds import ResourceKind
@@ -181,19 +182,6 @@ def _invalid_patch(body: bytes, patch: Any, strategic: bool, message: str) -> Ap
     assert error.details is not None
     error.details.pop("kind", None)  # Go omits the empty kind
     return error
-
-
-def go_format(value: Any) -> str:
-    """``value`` as Go's ``%+v`` prints a decoded JSON value (``map[a:1 b:[x y]]``)."""
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_format(value[k])}" for k in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(go_format(v) for v in value) + "]"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _check_json_patch(schema: Struct, ops: list[Any], drop: bool) -> list[Path]:

@@ -33,6 +33,7 @@ from typing import Any
 import jsonpatch
 
 from fakes.kube import errors
+from fakes.kube.gojson import go_format
 from fakes.kube.json_patch_errors import kube_message
 
 JsonObj = dict[str, Any]
@@ -372,20 +373,7 @@ def _check_order(patch_list: list[Any], order: list[Any], identity: _Identity) -
             at += 1
         if at == len(order):
             raise PatchError(
-                f"The order in patch list:\n{_go(patch_list)}\n doesn't match "
-                f"$setElementOrder list:\n{_go(order)}\n"
+                f"The order in patch list:\n{go_format(patch_list)}\n doesn't match "
+                f"$setElementOrder list:\n{go_format(order)}\n"
             )
         at += 1
-
-
-def _go(value: Any) -> str:
-    """``value`` as Go's ``%v`` prints decoded JSON, for kube's messages."""
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go(value[k])}" for k in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(_go(v) for v in value) + "]"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -31,7 +31,7 @@ from fakes.kube import discovery, errors, fieldvalidation
 from fakes.kube.clock import sync_timer
 from fakes.kube.errors import ApiError, dumps, status_bytes
 from fakes.kube.fieldvalidation import directive
-from fakes.kube.jsonerrors import go_message
+from fakes.kube.gojson import go_message
 from fakes.kube.managedfields import default_manager
 from fakes.kube.reactors import Plan, Reactor, plan
 

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from fakes.kube import Cluster
-from fakes.kube.jsonerrors import go_message
+from fakes.kube.gojson import go_message
 from fakes.kube.router import Request
 
 

@@ -1,4 +1,5 @@
-"""Malformed JSON bodies described as Go's ``encoding/json`` describes them.
+"""JSON in Go's words: malformed bodies as ``encoding/json`` describes them, and values
+as ``fmt`` prints a decoded one (``go_format``), for kube's messages.
 
 kube-apiserver answers a body it cannot parse with 400 ``couldn't get version/kind;
 json parse error: <Go's message>``, e.g. ``invalid character '}' looking for
@@ -12,6 +13,7 @@ and, where Go's text depends on it, whether the parser was inside an object or a
 from __future__ import annotations
 
 import json
+from typing import Any
 
 
 def go_message(error: json.JSONDecodeError) -> str:
@@ -64,3 +66,16 @@ def _innermost(doc: str, pos: int) -> str:
         elif char in "}]" and stack:
             stack.pop()
     return stack[-1] if stack else ""
+
+
+def go_format(value: Any) -> str:
+    """``value`` as Go's ``%+v`` prints a decoded JSON value (``map[a:1 b:[x y]]``)."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_format(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_format(v) for v in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
