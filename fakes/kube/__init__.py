@@ -16,8 +16,9 @@ from fakes.kube.api import Api
 from fakes.kube.cluster import Cluster, connect
 from fakes.kube.errors import ApiError
 from fakes.kube.kinds import KINDS, KindRegistry, ResourceKind
+from fakes.kube.messages import Request, Response
 from fakes.kube.reactors import Reaction, Reactor
-from fakes.kube.router import Request, Response, Router
+from fakes.kube.router import Router
 from fakes.kube.store import Change, ObjectStore, Stored
 from fakes.kube.watch import Watcher, WatchEvent
 

@@ -32,7 +32,8 @@ import yaml
 
 from fakes.kube import errors, patch
 from fakes.kube.errors import ApiError, dumps
-from fakes.kube.router import Request, Response, Router
+from fakes.kube.messages import Request, Response
+from fakes.kube.router import Router
 from fakes.kube.watch import WatchEvent
 
 if TYPE_CHECKING:

@@ -41,7 +41,7 @@ from fakes.kube.errors import ApiError
 
 if TYPE_CHECKING:
     from fakes.kube.clock import Clock
-    from fakes.kube.router import Request, Response
+    from fakes.kube.messages import Request, Response
 
 Latency = float | Callable[[random.Random], float] | Any
 """Seconds, a callable taking a seeded ``Random``, or anything with ``.sample(rng)``."""
@@ -291,8 +291,8 @@ class FaultInjector:
         return out
 
     def __call__(self, request: Request) -> Any:
+        from fakes.kube.messages import Response
         from fakes.kube.reactors import Reaction
-        from fakes.kube.router import Response
 
         info = request.info
         if info is None or info.kind is None:

@@ -40,14 +40,15 @@ from aiohttp import web
 
 from fakes.kube import errors, openapi
 from fakes.kube.kinds import DEFAULT_REGISTRY, KindRegistry
-from fakes.kube.router import Request
+from fakes.kube.messages import Request
 from fakes.kube.tables import to_table
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from types import TracebackType
 
-    from fakes.kube.router import Response, Router
+    from fakes.kube.messages import Response
+    from fakes.kube.router import Router
     from fakes.kube.watch import Watcher
 
 JsonObj = dict[str, Any]

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakes.kube.router import JSON_HEADERS, Request
+from fakes.kube.messages import JSON_HEADERS, Request
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from fakes.kube.router import Response, Router
+    from fakes.kube.messages import Response
+    from fakes.kube.router import Router
 
 HOST = "http://windtunnel.invalid"
 _REASONS = {
@@ -69,7 +70,7 @@ class RouterResponse:
 
     Built once per in-process call, so it does the least it can: slots, the reason
     from a table, the shared lowercase JSON headers when the router used the shared
-    :data:`~fakes.kube.router.JSON_HEADERS`, and ``data`` as the router's bytes
+    :data:`~fakes.kube.messages.JSON_HEADERS`, and ``data`` as the router's bytes
     (nothing is copied or decoded).
     """
 

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from fakes.kube.inprocess import HOST, reason_phrase
-from fakes.kube.router import JSON_HEADERS, Request
+from fakes.kube.messages import JSON_HEADERS, Request
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from fakes.kube.router import Response, Router
+    from fakes.kube.messages import Response
+    from fakes.kube.router import Router
 
 
 class WatchContent:

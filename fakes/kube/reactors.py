@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from fakes.kube.router import Request, Response
+    from fakes.kube.messages import Request, Response
 
 
 @dataclass(slots=True)

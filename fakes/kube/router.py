@@ -1,4 +1,4 @@
-"""The HTTP-shaped core: ``Request`` (method, path, query, headers, body) → ``Response``.
+"""The HTTP-shaped core: a ``Request`` (method, path, query, headers, body) → a ``Response``.
 
 Every front end -- the in-process official clients (``fakes.kube.inprocess``,
 ``fakes.kube.aio``) and the HTTP server -- builds a :class:`Request` and calls
@@ -23,28 +23,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from fakes.kube import discovery, errors, fieldvalidation
 from fakes.kube.clock import sync_timer
-from fakes.kube.errors import ApiError, dumps, status_bytes
+from fakes.kube.errors import ApiError, dumps
 from fakes.kube.fieldvalidation import directive
 from fakes.kube.gojson import go_message
 from fakes.kube.managedfields import default_manager
+from fakes.kube.messages import JSON, Request, RequestInfo, Response
 from fakes.kube.reactors import Plan, Reactor, plan
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import Callable
 
     from fakes.kube.api import Api
     from fakes.kube.kinds import ResourceKind
-    from fakes.kube.watch import Watcher
 
-JSON = "application/json"
-# Shared by every JSON response; treat as read-only (copy before changing).
-JSON_HEADERS: dict[str, str] = {"Content-Type": JSON, "Cache-Control": "no-cache, private"}
 _ACCEPTED = "application/json, application/yaml, application/vnd.kubernetes.protobuf"
 _COLLECTION_VERBS = {"POST": "create", "DELETE": "deletecollection"}
 # Parsed paths kept per router; cleared when full (a churn of one-off names costs a
@@ -66,102 +62,6 @@ _ITEM_VERBS = {"PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 # (kind, namespace, name, subresource, /watch/ prefix, path kind); kind is None and
 # path kind says why ("discovery", "version", "unknown", "noresource") for non-resources.
 _Route = tuple["ResourceKind | None", str | None, str | None, str | None, bool, str]
-
-
-@dataclass(slots=True)
-class RequestInfo:
-    """What a request addresses; ``verb`` uses Kubernetes verbs (get, list, watch, ...)."""
-
-    verb: str
-    kind: ResourceKind | None = None
-    namespace: str | None = None
-    name: str | None = None
-    subresource: str | None = None
-    path_kind: str = "resource"  # or "discovery"/"version"/"unknown"
-
-
-@dataclass(slots=True)
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    info: RequestInfo | None = None
-
-    @classmethod
-    def from_url(
-        cls,
-        method: str,
-        url: str,
-        headers: dict[str, str] | None = None,
-        body: bytes | str | None = None,
-    ) -> Request:
-        """Build from a URL (scheme and host, if any, are ignored).
-
-        Runs once per in-process client call, so it does no more than split: the
-        query is parsed only when there is one.
-        """
-        scheme = url.find("://")
-        if scheme >= 0:
-            slash = url.find("/", scheme + 3)
-            url = url[slash:] if slash >= 0 else "/"
-        path, _, qs = url.partition("?")
-        query = parse_qs(qs, keep_blank_values=True) if qs else {}
-        if isinstance(body, str):
-            body = body.encode()
-        return cls(method.upper(), path, query, dict(headers) if headers else {}, body or b"")
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-    def flag(self, name: str) -> bool:
-        """A boolean query parameter, parsed like apimachinery's Convert_Slice_string_To_bool."""
-        values = self.query.get(name)
-        if not values:
-            return False
-        return not (values[0] == "0" or values[0].lower() == "false")
-
-    def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == lowered:
-                return value
-        return None
-
-
-@dataclass(slots=True)
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes = b""
-    watch: Watcher | None = None
-
-    @classmethod
-    def json(cls, status: int, body: bytes) -> Response:
-        """A JSON answer; its ``headers`` is the shared :data:`JSON_HEADERS` (read-only)."""
-        return cls(status, JSON_HEADERS, body)
-
-    @classmethod
-    def error(cls, error: ApiError) -> Response:
-        headers = dict(JSON_HEADERS)
-        headers.update(error.headers)
-        return cls(error.code, headers, status_bytes(error))
-
-    async def watch_lines(self) -> AsyncIterator[bytes]:
-        """The encoded event lines of a watch response, as they happen (event loop)."""
-        if self.watch is None:
-            return
-        async for event in self.watch:
-            yield event.line()
-
-    def watch_lines_sync(self) -> Iterator[bytes]:
-        """Same as :meth:`watch_lines`, blocking, for threads."""
-        if self.watch is None:
-            return
-        for event in self.watch:
-            yield event.line()
 
 
 class Router:

@@ -359,7 +359,7 @@ class _CannedPool:
 def _response_headers() -> dict[str, str]:
     """The headers the in-process seam answers a JSON read with (lowercase names)."""
     from fakes.kube.inprocess import lowercase_headers
-    from fakes.kube.router import JSON_HEADERS
+    from fakes.kube.messages import JSON_HEADERS
 
     return lowercase_headers(JSON_HEADERS)
 

@@ -303,6 +303,6 @@ def test_wrong_type_in_an_update_leaves_the_object_unchanged(
 
 
 def _request(method: str, url: str, body: bytes, content_type: str) -> Any:
-    from fakes.kube.router import Request
+    from fakes.kube.messages import Request
 
     return Request.from_url(method, url, {"Content-Type": content_type}, body)

@@ -17,7 +17,7 @@ from kubernetes import client
 from kubernetes.client import ApiException
 
 from fakes.kube import Cluster
-from fakes.kube.router import Request
+from fakes.kube.messages import Request
 
 APPLY = "application/apply-patch+yaml"
 CONFIG_KEY_MSG = (

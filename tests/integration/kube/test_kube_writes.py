@@ -10,7 +10,7 @@ from kubernetes import client
 from kubernetes.client import ApiException
 
 from fakes.kube import Cluster
-from fakes.kube.router import Request
+from fakes.kube.messages import Request
 from tests.integration.kube.manifests import configmap, deployment, pod
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from fakes.kube import Cluster
 from fakes.kube.gojson import go_message
-from fakes.kube.router import Request
+from fakes.kube.messages import Request
 
 
 @pytest.mark.parametrize(

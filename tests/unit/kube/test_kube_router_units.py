@@ -13,7 +13,7 @@ import pytest
 from fakes.kube import Cluster
 from fakes.kube import router as router_module
 from fakes.kube.inprocess import RouterPoolManager, RouterResponse
-from fakes.kube.router import JSON_HEADERS, Request, RequestInfo, Response
+from fakes.kube.messages import JSON_HEADERS, Request, RequestInfo, Response
 
 
 def _info(

@@ -11,7 +11,7 @@ from kubernetes.aio import client as aclient
 from kubernetes.aio.client.exceptions import ApiException
 
 from fakes.kube.controllers.config import Delay, SimulationConfig
-from fakes.kube.router import Request
+from fakes.kube.messages import Request
 from fakes.kube.simulation import SimulatedCluster
 from tests.unit.kube.controllers.test_sim_nodes import deployment, pods_of
 
