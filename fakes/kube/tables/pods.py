@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes.kube.tables.columns import AGE, NAME, NONE, JsonObj, Printer, age, col
+from fakes.kube.tables.columns import (
+    AGE,
+    NAME,
+    NONE,
+    JsonObj,
+    Printer,
+    age,
+    col,
+    human_duration,
+    parse_time,
+)
 
 
 def _pod_row(pod: JsonObj, now: float) -> list[Any]:
@@ -20,9 +30,15 @@ def _pod_row(pod: JsonObj, now: float) -> list[Any]:
     reason = status.get("reason") or phase
     total = len(spec.get("containers") or [])
     ready = restarts = 0
+    last_restart: float | None = None
     has_running = False
     for cs in reversed(status.get("containerStatuses") or []):
         restarts += int(cs.get("restartCount") or 0)
+        finished = parse_time(
+            ((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt")
+        )
+        if finished is not None and (last_restart is None or finished > last_restart):
+            last_restart = finished
         state = cs.get("state") or {}
         waiting, terminated = state.get("waiting"), state.get("terminated")
         if waiting and waiting.get("reason"):
@@ -56,7 +72,10 @@ def _pod_row(pod: JsonObj, now: float) -> list[Any]:
         meta.get("name", ""),
         f"{ready}/{total}",
         reason,
-        restarts,
+        # kube: "2 (5s ago)" once a container has a last termination to date it by.
+        f"{restarts} ({human_duration(now - last_restart)} ago)"
+        if restarts and last_restart is not None
+        else str(restarts),
         age(pod, now),
         ip,
         spec.get("nodeName") or NONE,

@@ -157,7 +157,7 @@ def test_table_output_carries_the_real_pod_columns(
     assert ("IP", 1) in columns
     assert ("Node", 1) in columns
     [row] = table["rows"]
-    assert row["cells"][:4] == ["tabled", "0/1", "Pending", 0]
+    assert row["cells"][:4] == ["tabled", "0/1", "Pending", "0"]
     assert row["object"]["kind"] == "PartialObjectMetadata"
     assert row["object"]["metadata"]["labels"] == {"show": "me"}
 

@@ -63,7 +63,7 @@ def test_pod_row_counts_ready_containers_and_restarts() -> None:
         "p",
         "1/2",
         "Running",
-        3,
+        "3",
         "20s",
         "10.0.0.5",
         "node-1",
@@ -72,13 +72,38 @@ def test_pod_row_counts_ready_containers_and_restarts() -> None:
     ]
 
 
+def test_pod_restarts_say_how_long_ago_the_last_one_was() -> None:
+    # kubectl prints "RESTARTS 3 (8s ago)": the latest lastState.terminated.finishedAt.
+    running = {"running": {"startedAt": CREATED}}
+    status = {
+        "phase": "Running",
+        "containerStatuses": [
+            {
+                "name": "a",
+                "ready": True,
+                "restartCount": 2,
+                "state": running,
+                "lastState": {"terminated": {"finishedAt": "2023-11-14T22:13:05Z"}},
+            },
+            {
+                "name": "b",
+                "ready": True,
+                "restartCount": 1,
+                "state": running,
+                "lastState": {"terminated": {"finishedAt": "2023-11-14T22:13:12Z"}},
+            },
+        ],
+    }
+    assert _cells(_pod(status))[3] == "3 (8s ago)"
+
+
 def test_pod_row_shows_the_waiting_reason_and_terminating() -> None:
     waiting = {"waiting": {"reason": "CrashLoopBackOff"}}
     status = {
         "phase": "Running",
         "containerStatuses": [{"name": "a", "ready": False, "restartCount": 4, "state": waiting}],
     }
-    assert _cells(_pod(status))[1:4] == ["0/2", "CrashLoopBackOff", 4]
+    assert _cells(_pod(status))[1:4] == ["0/2", "CrashLoopBackOff", "4"]
     assert _cells(_pod({"phase": "Running"}, deleting=True))[2] == "Terminating"
 
 
