@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fakes.kube.api import Api
     from fakes.kube.clock import Clock
     from fakes.kube.kinds import KindRegistry, ResourceKind
+    from fakes.kube.records import Stored
     from fakes.kube.selectors import FieldSelector, LabelSelector
     from fakes.kube.store import Change, ObjectStore
 
@@ -44,6 +45,8 @@ class Access:
         self.registry: KindRegistry = api.registry
         self.clock: Clock = api.clock
         self._fmt = TimestampFormatter()
+        # owner uid -> id(stored dependent) -> (that record, its rv, its decoded form)
+        self._views: dict[str, dict[int, tuple[Stored, int, JsonObj]]] = {}
 
     def now(self) -> float:
         return self.clock.now()
@@ -71,6 +74,34 @@ class Access:
         deps = [s for s in self.store.dependents(uid) if s.kind is kind]
         deps.sort(key=lambda s: (s.namespace, s.name))
         return [s.decode() for s in deps]
+
+    def owned_view(self, kind: ResourceKind, uid: str) -> list[JsonObj]:
+        """:meth:`owned`, but the dicts are shared: read them, never change them.
+
+        A ReplicaSet is reconciled on every change of any of its N pods; decoding all
+        N each time made a scale-up O(N²) in JSON decoding (400 replicas: ~30 s of
+        CPU). Each dependent's decoded form is kept while its stored record (one per
+        revision) is current -- a record is rewritten in place, so the revision is
+        what tells -- and a reconcile decodes only the pods that changed.
+        """
+        deps = [s for s in self.store.dependents(uid) if s.kind is kind]
+        deps.sort(key=lambda s: (s.namespace, s.name))
+        cached = self._views.get(uid, {})
+        fresh: dict[int, tuple[Stored, int, JsonObj]] = {}
+        out = []
+        for stored in deps:
+            hit = cached.get(id(stored))
+            if hit is not None and hit[0] is stored and hit[1] == stored.rv:
+                obj = hit[2]
+            else:
+                obj = stored.decode()
+            fresh[id(stored)] = (stored, stored.rv, obj)
+            out.append(obj)
+        if fresh:
+            self._views[uid] = fresh
+        else:
+            self._views.pop(uid, None)
+        return out
 
     # -- writes ----------------------------------------------------------------
 

@@ -119,9 +119,10 @@ class ReplicaSetController(PodOwnerController):
         rs = self.access.get(self.owner_kind, namespace, name)
         if rs is None or rs["metadata"].get("deletionTimestamp"):
             return
+        # Read-only views (cached per pod revision): nothing below changes a pod dict.
         pods = [
             p
-            for p in self.pods_of(rs)
+            for p in self.access.owned_view(self.pods_kind, rs["metadata"]["uid"])
             if (controller_of(p) or {}).get("uid") == rs["metadata"]["uid"]
         ]
         live = [p for p in pods if active(p)]
