@@ -13,7 +13,7 @@ into it under the field-ownership rules of ``fakes.kube.managedfields`` (conflic
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fakes.kube import errors, fieldsets, managedfields
 from fakes.kube.codec import copy_json
@@ -38,15 +38,19 @@ class ApplyMixin:
         dry_run: bool,
         field_manager: str | None,
         force: bool,
+        parsed: Any = None,
     ) -> tuple[int, bytes]:
+        """Apply ``body`` (or ``parsed``, the same body already parsed)."""
         import yaml
 
         if not field_manager:
             raise managedfields.missing_field_manager()
-        try:
-            applied = yaml.safe_load(body) if body else None
-        except yaml.YAMLError as exc:
-            raise errors.bad_request(f"error decoding YAML: {exc}") from exc
+        applied = parsed
+        if applied is None:
+            try:
+                applied = yaml.safe_load(body) if body else None
+            except yaml.YAMLError as exc:
+                raise errors.bad_request(f"error decoding YAML: {exc}") from exc
         if not isinstance(applied, dict):
             raise errors.bad_request("apply patch must be a YAML or JSON object")
         meta = applied.get("metadata") or {}

@@ -96,21 +96,24 @@ def decode_object(kind: ResourceKind, subresource: str | None, body: Any, mode: 
 
 def decode_patch(
     kind: ResourceKind, subresource: str | None, body: bytes, content_type: str, mode: str
-) -> tuple[bytes, list[str]]:
-    """Check a JSON, merge or strategic-merge patch; (the body to apply, warnings).
+) -> tuple[Any, list[str]]:
+    """Check a JSON, merge or strategic-merge patch; (the parsed patch, warnings).
 
     Unknown fields the patch adds are what would be unknown in the patched object
-    (the stored object has none). Dropped fields mean a re-encoded body.
+    (the stored object has none); in Warn and Ignore modes they are dropped from the
+    parsed patch. The patch comes back ``None`` when it was not parsed here (no
+    schema, malformed, not a patch type this checks): the patch handler parses the
+    body itself and answers for it.
     """
     ctype = content_type.split(";", 1)[0].strip().lower()
     group, version, kind_name = target(kind, subresource)
     schema = schema_for(group, version, kind_name)
     if schema is None or not body or ctype not in _PATCH_TYPES:
-        return body, []  # the patch handler answers for these
+        return None, []  # the patch handler answers for these
     try:
         patch = json.loads(body)
     except ValueError:
-        return body, []  # the patch handler answers for malformed JSON
+        return None, []  # the patch handler answers for malformed JSON
     strategic = ctype == "application/strategic-merge-patch+json"
     drop = mode != "Strict"
     try:
@@ -119,33 +122,35 @@ def decode_patch(
         elif isinstance(patch, dict):
             unknown = schema.check(patch, drop=drop, directives=strategic)
         else:
-            return body, []
+            return patch, []
     except DecodeError as exc:
         raise _invalid_patch(body, patch, strategic, str(exc)) from None
     if not unknown:
-        return body, []
+        return patch, []
     if mode == "Strict":
         raise _invalid_patch(body, patch, strategic, _strict(unknown))
-    return errors.dumps(patch), _warnings(unknown, mode)
+    return patch, _warnings(unknown, mode)
 
 
 def check_apply(
     kind: ResourceKind, subresource: str | None, body: bytes, name: str, namespace: str
-) -> None:
+) -> Any:
     """Server-side apply: unknown fields and wrong types are 400, whatever the directive.
 
-    Malformed YAML is left to the apply handler, which answers for it.
+    Returns the parsed configuration for the apply handler (YAML is dear to parse
+    twice), or ``None`` when the body is empty or malformed: the handler answers
+    for those.
     """
     import yaml
 
     try:
         applied = yaml.safe_load(body) if body else None
     except yaml.YAMLError:
-        return
+        return None
     group, version, kind_name = target(kind, subresource)
     schema = schema_for(group, version, kind_name)
     if schema is None or not isinstance(applied, dict):
-        return
+        return applied
     gvk = f"{group}/{version}, Kind={kind_name}"
     prefix = f"failed to create typed patch object ({namespace}/{name}; {gvk})"
     try:
@@ -156,6 +161,7 @@ def check_apply(
         problems = [f"{apply_path_text(p)}: field not declared in schema" for p in unknown]
         detail = problems[0] if len(problems) == 1 else "errors:\n  " + "\n  ".join(problems)
         raise errors.bad_request(f"{prefix}: {detail}")
+    return applied
 
 
 def warning_header(warnings: list[str]) -> str:

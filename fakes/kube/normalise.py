@@ -38,6 +38,16 @@ _SECRETS = ("", "secrets")
 
 def on_create(kind: ResourceKind, obj: JsonObj, ips: ServiceIPs) -> None:
     """Normalise a new object in place (after the server set its metadata)."""
+    _normalise(kind, obj, ips, None)
+
+
+def on_update(kind: ResourceKind, old: JsonObj, new: JsonObj, ips: ServiceIPs) -> None:
+    """Normalise ``new``, the object an update, patch or apply would store over ``old``."""
+    _normalise(kind, new, ips, old)
+
+
+def _normalise(kind: ResourceKind, obj: JsonObj, ips: ServiceIPs, old: JsonObj | None) -> None:
+    """What decoding does to ``obj``; ``old`` is the stored object (``None`` on create)."""
     key = (kind.group, kind.plural)
     if key == _SECRETS:
         convert_string_data(obj)
@@ -45,26 +55,13 @@ def on_create(kind: ResourceKind, obj: JsonObj, ips: ServiceIPs) -> None:
         defaulter = DEFAULTERS.get(key)
         if defaulter is not None:
             defaulter(obj)
-        defaulter = CREATE_DEFAULTERS.get(key)
-        if defaulter is not None:
-            defaulter(obj)
+        if old is None:
+            defaulter = CREATE_DEFAULTERS.get(key)
+            if defaulter is not None:
+                defaulter(obj)
         if key == _SERVICES:
-            default_service(obj, ips)
+            default_service(obj, ips, old)
     prune_empty_maps(key, obj)
-
-
-def on_update(kind: ResourceKind, old: JsonObj, new: JsonObj, ips: ServiceIPs) -> None:
-    """Normalise ``new``, the object an update, patch or apply would store over ``old``."""
-    key = (kind.group, kind.plural)
-    if key == _SECRETS:
-        convert_string_data(new)
-    if _spec_is_map(new):
-        defaulter = DEFAULTERS.get(key)
-        if defaulter is not None:
-            defaulter(new)
-        if key == _SERVICES:
-            default_service(new, ips, old)
-    prune_empty_maps(key, new)
 
 
 def _spec_is_map(obj: JsonObj) -> bool:

@@ -287,10 +287,10 @@ class Router:
             body = request.body
             if content_type.startswith("application/apply-patch"):
                 warnings = []
-                fieldvalidation.check_apply(kind, sub, body, info.name or "", ns or "")
+                parsed = fieldvalidation.check_apply(kind, sub, body, info.name or "", ns or "")
             else:
                 try:
-                    body, warnings = fieldvalidation.decode_patch(
+                    parsed, warnings = fieldvalidation.decode_patch(
                         kind, sub, body, content_type, mode
                     )
                 except ApiError:
@@ -309,6 +309,7 @@ class Router:
                 dry_run=dry_run,
                 field_manager=_field_manager(request, content_type),
                 force=request.flag("force"),
+                parsed=parsed,
             )
             return _warned(Response.json(status, raw), warnings)
         if verb == "delete":

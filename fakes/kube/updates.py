@@ -179,20 +179,29 @@ class UpdateMixin:
         dry_run: bool = False,
         field_manager: str | None = None,
         force: bool = False,
+        parsed: Any = None,
     ) -> tuple[int, bytes]:
-        """PATCH with one of the four patch types; ``(201, obj)`` when apply creates."""
+        """PATCH with one of the four patch types; ``(201, obj)`` when apply creates.
+
+        ``parsed``: the body already parsed by the router's field validation (so it is
+        not parsed twice); ``None`` to parse ``body`` here.
+        """
         ns = self._ns(kind, namespace)
         ctype = content_type.split(";", 1)[0].strip().lower()
         if ctype not in PATCH_TYPES.values():
             raise errors.unsupported_media_type(", ".join(PATCH_TYPES.values()))
         if ctype == PATCH_TYPES["apply"]:
-            return self._apply(kind, ns, name, body, subresource, dry_run, field_manager, force)
+            return self._apply(
+                kind, ns, name, body, subresource, dry_run, field_manager, force, parsed
+            )
         if force:
             raise managedfields.force_without_apply()
-        try:
-            patch = json.loads(body) if body else None
-        except ValueError as exc:
-            raise errors.bad_request(f"error decoding patch: {exc}") from exc
+        patch = parsed
+        if patch is None:
+            try:
+                patch = json.loads(body) if body else None
+            except ValueError as exc:
+                raise errors.bad_request(f"error decoding patch: {exc}") from exc
         with self.store.lock:
             stored = self._stored(kind, ns, name)
             old = stored.decode()
