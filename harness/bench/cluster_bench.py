@@ -384,7 +384,7 @@ def _deserializer(api_client: Any, body: bytes, response_type: str) -> Callable[
     from kubernetes.client.rest import RESTResponse
 
     response = RESTResponse(_CannedResponse(body, _response_headers()))
-    response.read()
+    response.read()  # type: ignore[no-untyped-call]
     types = {"200": response_type}
     return lambda: api_client.response_deserialize(response, types)
 
