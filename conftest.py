@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+pytest_plugins = ("pytester",)
+
 settings.register_profile(
     "dev",
     max_examples=50,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from harness.commands import bench, cluster, demo, scenarios
+from harness.commands import bench, cluster, demo, run, scenarios, steps
 
 app = typer.Typer(
     name="windtunnel",
@@ -27,6 +27,8 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(cluster.app, name="cluster")
 app.add_typer(scenarios.app, name="scenarios")
 app.command("demo")(demo.demo)
+app.command("run", context_settings={"allow_extra_args": False})(run.run)
+app.command("steps")(steps.steps)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ import pytest
 
 from harness import evidence as ev
 from harness.catalogue import (
+    REQUIREMENT_TAG,
     Catalogue,
     CatalogueError,
     check_tags,
@@ -46,6 +47,7 @@ from harness.world import World
 DEFAULT_SCENARIO = "HighLoadProduction"
 _WORLD = pytest.StashKey[World]()
 _RECORD = pytest.StashKey[dict[str, Any]]()
+_SCENARIO = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -132,6 +134,14 @@ class _Session:
         return TestbedOptions(store=self.store, cluster=self.cluster, seed=self.seed)  # type: ignore[arg-type]
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_bdd_apply_tag(self, tag: str, function: Any) -> bool | None:
+        """Leave an unknown requirement tag unmarked: the collection check reports it at
+        its file and line (as a mark it would fail earlier, as an anonymous unknown mark)."""
+        if REQUIREMENT_TAG.match(tag) and (self.catalogue is None or tag not in self.catalogue):
+            return True
+        return None
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """On the controller, take the evidence out of the report (JUnit gets the ids only)."""
         if hasattr(self.config, "workerinput"):
@@ -206,8 +216,14 @@ def _feature_file(item: pytest.Item) -> str | None:
 
 
 def _scenario_of(item: pytest.Item) -> Any:
-    function = getattr(item, "function", None)
-    return getattr(function, "__scenario__", None)
+    """The scenario a pytest-bdd test runs: rendered once it ran, else its template."""
+    ran = item.stash.get(_SCENARIO, None)
+    if ran is not None:
+        return ran
+    # pytest-bdd's own lookup (its generation module does the same).
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    return scenario_wrapper_template_registry.get(getattr(item, "obj", None))  # type: ignore[arg-type]
 
 
 # -- fixtures ------------------------------------------------------------------------
@@ -260,6 +276,7 @@ def cluster(testbed: Testbed) -> Any:
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
     request.node.stash[_RECORD] = {"steps": [], "wall": time.perf_counter()}
     request.node.stash[FEATURE_FILE] = str(feature.filename)
+    request.node.stash[_SCENARIO] = scenario
 
 
 def pytest_bdd_before_step(
@@ -346,15 +363,16 @@ def _error_text(exc: BaseException) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    scenario = _scenario_of(item)
+    if scenario is not None and call.when == "setup":
+        # On the item, so every phase's report has them (JUnit reads the teardown's).
+        item.user_properties.extend(("requirement", r) for r in _requirements(scenario))
     report: pytest.TestReport = yield
     scenario = _scenario_of(item)
     if scenario is None:
         return report
     state = _session(item.config)
     requirements = _requirements(scenario)
-    if report.when == "setup":
-        for requirement in requirements:
-            report.user_properties.append(("requirement", requirement))
     attach = report.when == "call" or (report.when == "setup" and not report.passed)
     attach = attach or (report.when == "teardown" and report.failed)
     if attach:

@@ -65,6 +65,8 @@ StoreKind = Literal["memory", "sqlite"]
 class TestbedError(RuntimeError):
     """The testbed cannot do what was asked in its current configuration."""
 
+    __test__ = False  # not a pytest test class
+
 
 @dataclass(frozen=True)
 class TestbedOptions:

@@ -90,3 +90,30 @@ def engine(
 
 
 app.command("cluster")(bench_cluster.cluster)
+
+
+@app.command("testbed")
+def bench_testbed(
+    profile: str = typer.Option("HighLoadProduction", "--scenario", help="Profile to build."),
+    repeats: int = typer.Option(20, "--repeats", min=1, help="Timed builds of each side."),
+    store: str = typer.Option("memory", "--store", help="memory or sqlite."),
+    as_json: bool = typer.Option(False, "--json", help="End with one JSON line of the results."),
+) -> None:
+    """A fresh testbed's build + teardown against building its cluster alone."""
+    from harness.bench.testbed_bench import run_testbed_bench
+
+    if store not in ("memory", "sqlite"):
+        raise typer.BadParameter(f"--store must be memory or sqlite, got {store!r}")
+    result = run_testbed_bench(profile, repeats=repeats, store=store)
+    table = Table(title=f"testbed on {result.profile} ({result.store} stores), median of {repeats}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("testbed build + teardown, ms (target ≤ 50)", f"{result.testbed_ms:.1f}")
+    table.add_row(
+        "  of which build / teardown, ms", f"{result.build_ms:.1f} / {result.teardown_ms:.1f}"
+    )
+    table.add_row("cluster alone build + stop, ms (baseline)", f"{result.cluster_ms:.1f}")
+    table.add_row("ratio testbed / cluster alone", f"{result.ratio:.2f}")
+    Console().print(table)
+    if as_json:
+        print(json.dumps(result.as_dict()))
