@@ -16,7 +16,7 @@ $(BIN)/windtunnel: pyproject.toml
 install: $(BIN)/windtunnel
 
 run: install
-	$(BIN)/windtunnel demo
+	$(BIN)/windtunnel run
 
 test: install
 	$(BIN)/python -m pytest -n auto
