@@ -23,6 +23,13 @@ from html import escape
 from harness.report.model import HistoryPoint, RequirementReport, ScenarioReport
 from harness.report.timeline import timeline_svg
 
+LEGEND = (
+    '<p class="legend"><span class="swatch attempt-ok"></span>attempt '
+    '<span class="swatch attempt-failed"></span>failed attempt '
+    '<span class="swatch backoff"></span>retry backoff · bars that overlap ran in parallel; '
+    "times in virtual seconds since the scenario began</p>"
+)
+
 
 def badge(status: str, text: str | None = None) -> str:
     return (
@@ -111,6 +118,8 @@ def scenario_section(scenario: ScenarioReport) -> str:
         f'<code class="reproduce">{escape(scenario["reproduce"])}</code> '
         '<button type="button" class="copy" title="copy the command">copy</button></p>'
     )
+    if scenario["executions"]:
+        parts.append(LEGEND)
     for execution in scenario["executions"]:
         window = ""
         if execution["started_at"] is not None and execution["finished_at"] is not None:

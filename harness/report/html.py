@@ -83,7 +83,7 @@ def _run_line(report: Report) -> str:
         ("profile", run["profile"] or "default"),
         ("cluster", run["cluster"]),
         ("store", run["store"]),
-        ("seed", str(run["seed"])),
+        ("seed", "not fixed" if run["seed"] is None else str(run["seed"])),
         ("workers", str(run["workers"])),
         ("started", run["started_at"]),
         ("finished", run["finished_at"]),

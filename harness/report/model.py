@@ -48,10 +48,11 @@ class RunMeta(TypedDict):
     profile: str | None
     cluster: str
     store: str
-    seed: int
+    seed: int | None
+    """The run's base seed; ``None`` when it was not fixed."""
     pytest_args: list[str]
     workers: int
-    """How many processes ran scenarios: 1 without pytest-xdist."""
+    """pytest-xdist worker processes; 0 when the scenarios ran in the pytest process."""
 
 
 class ScenarioReport(TypedDict):
