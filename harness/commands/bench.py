@@ -117,3 +117,27 @@ def bench_testbed(
     Console().print(table)
     if as_json:
         print(json.dumps(result.as_dict()))
+
+
+@app.command("suite")
+def bench_suite(
+    workers: int = typer.Option(2, "-n", "--workers", min=1, help="Workers of the parallel run."),
+    repeats: int = typer.Option(1, "--repeats", min=1, help="Runs of each side."),
+    features: str = typer.Option("features", "--features", help="The feature folder."),
+    as_json: bool = typer.Option(False, "--json", help="End with one JSON line of the results."),
+) -> None:
+    """The feature suite's wall time with -n 0 and with -n N, and the speed-up."""
+    from pathlib import Path
+
+    from harness.bench.suite_bench import run_suite_bench
+
+    result = run_suite_bench(Path(features), workers=workers, repeats=repeats)
+    table = Table(title=f"feature suite: {result.scenarios} scenarios, median of {repeats}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("serial (-n 0), s", f"{result.serial_s:.1f}")
+    table.add_row(f"parallel (-n {workers}), s", f"{result.parallel_s:.1f}")
+    table.add_row("speed-up (target ≥ 1.6 at -n 2)", f"{result.speedup:.2f}")
+    Console().print(table)
+    if as_json:
+        print(json.dumps(result.as_dict()))
