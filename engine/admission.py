@@ -106,7 +106,7 @@ class CapacityLedger:
     def set_quota(self, namespace: str, hard: Mapping[str, Any], used: Mapping[str, Any]) -> None:
         """A namespace's quota: its hard limits (requests.cpu, requests.memory, pods) and use."""
         with self._lock:
-            self._quotas[namespace] = (_quota_room(hard), _quota_room(used))
+            self._quotas[namespace] = (_quota_room(hard, _UNLIMITED), _quota_room(used, ZERO))
         self._notify()
 
     def try_reserve(self, key: str, demand: Demand) -> str | None:
@@ -160,14 +160,24 @@ def _room(values: Mapping[str, Any]) -> _Room:
 _UNLIMITED = Fraction(10**30)
 
 
-def _quota_room(values: Mapping[str, Any]) -> _Room:
-    """A quota's limits or usage; a resource the quota does not limit is unlimited."""
+ZERO = Fraction(0)
+
+
+def _quota_room(values: Mapping[str, Any], absent: Fraction) -> _Room:
+    """A quota's hard limits (``absent`` = unlimited) or usage (``absent`` = 0).
+
+    A resource the quota does not name must not constrain a step: its limit is
+    unlimited and its use counts as none (a fresh quota's ``status.used`` is empty too).
+    Only request quotas (``requests.cpu``/``cpu``, ``requests.memory``/``memory``,
+    ``pods``) bound a demand, which is in requests: ``limits.*`` alone bounds nothing
+    here (kube then requires pods to declare limits, which the API server enforces).
+    """
 
     def amount(*names: str) -> Fraction:
         for name in names:
             if name in values:
                 return parse_quantity(values[name])
-        return _UNLIMITED
+        return absent
 
     return _Room(
         amount("requests.cpu", "cpu"),

@@ -190,3 +190,33 @@ async def test_templated_resources_and_bad_resources(wf: WF, ledger: CapacityLed
         engine.register(
             wf({"id": "s", "action": "noop", "resources": {"cpu": "many"}}, name="bad2")
         )
+
+
+@pytest.mark.parametrize(
+    ("hard", "used", "demand", "short"),
+    [
+        # A quota that limits only pods leaves cpu and memory alone.
+        ({"pods": "10"}, {"pods": "3"}, {"cpu": "2", "memory": "4Gi", "replicas": 7}, None),
+        ({"pods": "10"}, {"pods": "3"}, {"cpu": "1", "replicas": 8}, "pods 8 > 7 free"),
+        # Only cpu: memory and pods are not limited.
+        ({"requests.cpu": "2"}, {"requests.cpu": "1"}, {"cpu": "1", "memory": "64Gi"}, None),
+        ({"requests.cpu": "2"}, {"requests.cpu": "1"}, {"cpu": "1500m"}, "cpu 1500m > 1 free"),
+        # Only memory.
+        ({"requests.memory": "1Gi"}, {}, {"cpu": "8", "memory": "512Mi", "replicas": 2}, None),
+        ({"memory": "1Gi"}, {"memory": "768Mi"}, {"memory": "512Mi"}, "memory 512Mi > 256Mi free"),
+        # limits.* alone bounds nothing a request-sized demand can be checked against.
+        ({"limits.cpu": "1", "limits.memory": "1Gi"}, {}, {"cpu": "4", "memory": "8Gi"}, None),
+        # A fresh quota: status.used not written yet, so nothing is used.
+        ({"requests.cpu": "2", "requests.memory": "2Gi", "pods": "4"}, {}, {"cpu": "2"}, None),
+    ],
+)
+def test_a_resource_the_quota_does_not_name_does_not_constrain(
+    hard: dict[str, str], used: dict[str, str], demand: dict[str, object], short: str | None
+) -> None:
+    ledger = CapacityLedger()
+    ledger.set_quota("team", hard, used)
+    reason = ledger.try_reserve("step", Demand.parse({"namespace": "team", **demand}))
+    if short is None:
+        assert reason is None
+    else:
+        assert reason == f"not enough room in the quota of namespace team: {short}"
