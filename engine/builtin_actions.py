@@ -93,6 +93,15 @@ async def subflow(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str,
                 f"'{params['template']}' start itself?"
             )
         parent = engine.get(parent).execution.parent_id
+    # Waiting on the child holds no engine-wide slot (see Engine.slot_released): the
+    # child's steps need one, and a parent holding it would deadlock a limit of 1.
+    with engine.slot_released():
+        return await _run_child(engine, ctx, params)
+
+
+async def _run_child(
+    engine: Any, ctx: ActionContext, params: Mapping[str, Any]
+) -> Mapping[str, Any]:
     try:
         child = await engine.submit(
             params["template"],

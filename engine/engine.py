@@ -35,11 +35,12 @@ This module holds the public API; the machinery lives by concern in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from engine.actions import ActionRegistry
@@ -405,6 +406,27 @@ class Engine(DispatchMixin, StepTaskMixin, FinishingMixin):
             self.cancel(run.execution_id)
         for run in runs:
             await asyncio.shield(run.done)
+
+    @contextlib.contextmanager
+    def slot_released(self) -> Iterator[None]:
+        """While in this block, the calling step does not hold an engine-wide slot.
+
+        For a step that only waits on other executions (the ``subflow`` action): its
+        child's steps queue for the same slots, so holding one while waiting would
+        deadlock at ``max_concurrency=1``, or with N such steps at a limit of N. As Argo
+        and Temporal do for child workflows, the waiting parent step gives its slot back
+        and takes it again when the wait ends (which may briefly exceed the limit by the
+        steps that were waiting, never by a step that runs an action). The step stays
+        Running for its own execution and still counts against the template's
+        ``max_concurrency``.
+        """
+        self._running -= 1
+        if self._heap:
+            self._pump()
+        try:
+            yield
+        finally:
+            self._running += 1
 
     @property
     def running_steps(self) -> int:

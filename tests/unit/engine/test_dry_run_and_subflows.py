@@ -137,3 +137,75 @@ async def test_versioned_templates_keep_running_executions_on_their_version(
     old = await engine.wait(running)
     assert (old.execution.version, list(old.steps)) == (1, ["a"])
     assert (newer.execution.version, list(newer.steps)) == (2, ["b"])
+
+
+def limited_engine(limit: int, running: list[int], peak: list[int]) -> Engine:
+    """An engine at ``limit`` with a ``work`` action that records how many run at once."""
+    from fakes.stores import InMemoryExecutionRepository, InMemoryStateStorage
+
+    engine = Engine(
+        state_storage=InMemoryStateStorage(),
+        repository=InMemoryExecutionRepository(),
+        max_concurrency=limit,
+    )
+
+    async def work(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        running[0] += 1
+        peak[0] = max(peak[0], running[0])
+        try:
+            await asyncio.sleep(10)
+        finally:
+            running[0] -= 1
+        return {"done": ctx.step_id}
+
+    engine.actions.register("work", work)
+    return engine
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+async def test_subflow_steps_do_not_deadlock_an_engine_wide_limit(limit: int, wf: WF) -> None:
+    """N subflow steps at a limit of N: each waits on a child whose steps need a slot."""
+    running, peak = [0], [0]
+    engine = limited_engine(limit, running, peak)
+    engine.register(
+        wf(
+            {"id": "a", "action": "work"},
+            {"id": "b", "action": "work", "depends_on": ["a"]},
+            name="child",
+        )
+    )
+    parent = wf(
+        *(
+            {"id": f"call{i}", "action": "subflow", "params": {"template": "child"}}
+            for i in range(limit)
+        ),
+        name="parent",
+    )
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with asyncio.timeout(3600):
+        result = await engine.run(parent)
+    assert result.status is ExecutionStatus.SUCCEEDED, result.statuses()
+    assert peak[0] == limit  # the children's action steps never exceed the limit...
+    assert loop.time() - start == pytest.approx(20)  # the children ran side by side
+    await engine.aclose()
+
+
+async def test_nested_subflows_run_at_a_limit_of_one(wf: WF) -> None:
+    running, peak = [0], [0]
+    engine = limited_engine(1, running, peak)
+    engine.register(wf({"id": "leaf", "action": "work"}, name="inner"))
+    engine.register(
+        wf(
+            {"id": "down", "action": "subflow", "params": {"template": "inner"}},
+            {"id": "after", "action": "work", "depends_on": ["down"]},
+            name="middle",
+        )
+    )
+    outer = wf({"id": "call", "action": "subflow", "params": {"template": "middle"}}, name="outer")
+    async with asyncio.timeout(3600):
+        result = await engine.run(outer)
+    assert result.status is ExecutionStatus.SUCCEEDED, result.statuses()
+    assert peak[0] == 1
+    assert engine.running_steps == 0
+    await engine.aclose()
