@@ -136,10 +136,12 @@ class Engine(DispatchMixin, StepTaskMixin, FinishingMixin):
         a person. Tests keep the bare loop clock.
         """
         loop_time: Callable[[], float] = loop.time
-        if type(loop).time is asyncio.BaseEventLoop.time:
+        if getattr(loop_time, "__func__", None) is asyncio.BaseEventLoop.time:
             # The stock loop's time() is a Python-level wrapper of time.monotonic(); read
-            # the same clock directly (two calls per step). Loops that bend time, such as
-            # looptime's, override time() and keep their own.
+            # the same clock directly (two calls per step). Loops that bend time keep
+            # their own: looptime's overrides time() in its class, and a loop may also
+            # have time replaced on the instance (then loop.time is no bound method of
+            # BaseEventLoop.time, so the check above sees it).
             loop_time = time.monotonic
         if not self.wall_clock:
             return loop_time
