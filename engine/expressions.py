@@ -104,8 +104,9 @@ ValueResolver = Callable[[Mapping[str, Any]], Any]
 class ParamTemplate:
     """Step parameters with their ``${{ }}`` templates compiled.
 
-    ``constant`` is set when nothing in the parameters is templated; the engine then
-    hands the same read-only mapping to every attempt without copying it.
+    ``constant`` is set when nothing in the parameters is templated and no value is a
+    container; the engine then hands the same read-only mapping to every attempt
+    without copying it. Parameters with nested dicts or lists are copied per attempt.
     """
 
     constant: Mapping[str, Any] | None
@@ -124,8 +125,23 @@ def compile_params(params: Mapping[str, Any]) -> ParamTemplate:
     resolver = _compile_value(params, "params", found)
     if not found:
         frozen: Mapping[str, Any] = MappingProxyType(dict(params))
+        if any(isinstance(v, Mapping | list | tuple) for v in params.values()):
+            # Nested containers would be the same objects in every execution: an action
+            # that changed one would change the next run's parameters. Each attempt gets
+            # its own copy of the nested parts (flat parameters are shared: a read-only
+            # view of scalars cannot leak anything).
+            return ParamTemplate(None, lambda _ctx: MappingProxyType(_copy(frozen)), ())
         return ParamTemplate(frozen, lambda _ctx: frozen, ())
     return ParamTemplate(None, resolver, tuple(found))
+
+
+def _copy(value: Any) -> Any:
+    """A copy of JSON-like data: new dicts and lists all the way down, leaves shared."""
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _compile_value(value: Any, path: str, found: list[Expression]) -> ValueResolver:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 
-from engine import Engine, InputError, StepStatus, WorkflowTemplate
+from engine import ActionContext, Engine, InputError, StepStatus, WorkflowTemplate
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.looptime]
 WF = Callable[..., WorkflowTemplate]
@@ -100,3 +101,23 @@ async def test_declared_inputs_are_checked_and_defaulted(engine: Engine, wf: WF)
     result = await engine.run(template, {"namespace": "prod"})
     assert result.step("a").outputs == {"ns": "prod", "n": 1}
     assert result.execution.inputs == {"namespace": "prod", "replicas": 1}
+
+
+async def test_an_action_that_changes_its_params_does_not_change_the_next_run(
+    engine: Engine, wf: WF
+) -> None:
+    seen: list[Any] = []
+
+    async def meddle(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        seen.append((list(params["items"]), dict(params["labels"])))
+        params["items"].append("meddled")
+        params["labels"]["meddled"] = "yes"
+        return {}
+
+    engine.actions.register("meddle", meddle)
+    template = wf(
+        {"id": "m", "action": "meddle", "params": {"items": ["a"], "labels": {"app": "x"}}}
+    )
+    await engine.run(template)
+    await engine.run(template)
+    assert seen == [(["a"], {"app": "x"}), (["a"], {"app": "x"})]
