@@ -7,6 +7,12 @@ depended on it), each with the step's retry policy and timeout. The first compen
 that fails stops the rollback: later ones could depend on it having worked, and the
 execution ends Failed naming it. A compensation also runs on its own, at once, when a
 critical post-condition of its step fails.
+
+Compensations take no concurrency slot, engine-wide or per workflow, on purpose: a
+rollback is recovery work that puts the cluster back the way it was, and queueing it
+behind new work on a saturated engine could leave a half-applied change in place for as
+long as the queue is long. The excess is bounded: each execution rolls back one
+compensation at a time, so at most one per rolling-back execution runs beyond the limits.
 """
 
 from __future__ import annotations

@@ -210,3 +210,54 @@ async def test_an_actions_own_undo_compensates_when_the_step_declares_none(
     assert result.status is ExecutionStatus.ROLLED_BACK
     assert undo_log == [("resize", 3)]
     assert result.step("grow").compensation["action"] == "undo"
+
+
+async def test_a_rollback_is_not_held_back_by_the_engine_wide_limit(wf: WF) -> None:
+    """Compensations are recovery work and take no slot (see engine/compensation.py).
+
+    A saga fails and frees the only slot, which another execution takes for an hour;
+    the saga rolls back at once, one compensation at a time, while that slot stays taken.
+    """
+    from fakes.stores import InMemoryExecutionRepository, InMemoryStateStorage
+
+    engine = Engine(
+        state_storage=InMemoryStateStorage(),
+        repository=InMemoryExecutionRepository(),
+        max_concurrency=1,
+    )
+    undone: list[str] = []
+
+    async def undo(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        undone.append(params["what"])
+        await asyncio.sleep(1)
+        return {}
+
+    engine.actions.register("undo", undo)
+    loop = asyncio.get_running_loop()
+    step_a = {
+        "id": "a",
+        "action": "noop",
+        "compensation": {"action": "undo", "params": {"what": "a"}},
+    }
+    step_b = {
+        "id": "b",
+        "action": "noop",
+        "depends_on": ["a"],
+        "compensation": {"action": "undo", "params": {"what": "b"}},
+    }
+    saga_template = wf(
+        step_a, step_b, {"id": "boom", **FAIL, "depends_on": ["b"]}, rollback_on_failure=True
+    )
+    execution_id = await engine.submit(saga_template)
+    hog = await engine.submit(
+        wf({"id": "hold", "action": "sleep", "params": {"seconds": 3600}}, name="hog")
+    )
+    started = loop.time()
+    result = await engine.wait(execution_id)
+    # The hog took the slot when the saga's last step failed; the rollback ran anyway.
+    assert engine.get(hog).step("hold").status is StepStatus.RUNNING
+    assert engine.running_steps == 1
+    assert result.status is ExecutionStatus.ROLLED_BACK
+    assert undone == ["b", "a"]
+    assert loop.time() - started == pytest.approx(2)  # two 1 s compensations, one at a time
+    await engine.aclose()
