@@ -261,3 +261,39 @@ async def test_a_rollback_is_not_held_back_by_the_engine_wide_limit(wf: WF) -> N
     assert undone == ["b", "a"]
     assert loop.time() - started == pytest.approx(2)  # two 1 s compensations, one at a time
     await engine.aclose()
+
+
+async def test_a_diamond_declared_out_of_order_is_undone_in_reverse_dependency_order(
+    engine: Engine, wf: WF, undo_log: list[tuple[str, Any]]
+) -> None:
+    """Document order is the reverse of dependency order here, so reversing the document
+    (or the submission order) would undo the root first: only dependency order is right."""
+
+    def step(sid: str, *deps: str) -> dict[str, Any]:
+        return {
+            "id": sid,
+            "action": "noop",
+            "depends_on": list(deps),
+            "compensation": {"action": "undo", "params": {"what": sid}},
+        }
+
+    template = wf(
+        {"id": "boom", **FAIL, "depends_on": ["join"]},
+        step("join", "left", "right"),
+        step("right", "root"),
+        step("left", "root"),
+        step("root"),
+        rollback_on_failure=True,
+    )
+    result = await engine.run(template)
+    assert result.status is ExecutionStatus.ROLLED_BACK
+    order = [what for what, _ in undo_log]
+    assert sorted(order) == ["join", "left", "right", "root"]
+    position = {sid: i for i, sid in enumerate(order)}
+    for later, earlier in [
+        ("join", "left"),
+        ("join", "right"),
+        ("left", "root"),
+        ("right", "root"),
+    ]:
+        assert position[later] < position[earlier], order
