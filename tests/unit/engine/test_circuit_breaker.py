@@ -535,7 +535,10 @@ def test_breaker_event_shape() -> None:
 @pytest.mark.asyncio
 @pytest.mark.looptime
 async def test_engine_retries_a_step_refused_by_an_open_breaker(engine: Engine, wf: WF) -> None:
-    """Until the engine guards calls itself, an action wrapper shows the contract holds."""
+    """A breaker applied by the action itself (by_params keys): retries honour its cool-down.
+
+    The engine-owned path (``Engine(breakers=...)``) is tested in test_engine_breakers.py.
+    """
     registry = BreakerRegistry(
         BreakerPolicy(failure_threshold=2, cool_down=60), key=by_params("deployment")
     )
