@@ -155,3 +155,62 @@ async def test_a_restarted_engine_with_the_same_seed_does_not_reuse_ids(wf: WF) 
     again = (await second.run(template)).execution.execution_id
     assert again not in done
     assert len(repo.list()) == 4
+
+
+def undoing(engine: Engine, undone: list[str]) -> None:
+    async def undo(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        undone.append(params["what"])
+        await asyncio.sleep(10)
+        return {"undone": params["what"]}
+
+    engine.actions.register("undo", undo, idempotent=True)
+    engine.actions.register("work", _instant, idempotent=True)
+
+
+async def _instant(ctx: ActionContext, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"done": ctx.step_id}
+
+
+async def test_a_crash_mid_rollback_resumes_without_repeating_finished_compensations(
+    wf: WF,
+) -> None:
+    def step(sid: str, *deps: str) -> dict[str, Any]:
+        return {
+            "id": sid,
+            "action": "work",
+            "depends_on": list(deps),
+            "compensation": {"action": "undo", "params": {"what": sid}},
+        }
+
+    template = wf(
+        step("a"),
+        step("b", "a"),
+        step("c", "b"),
+        {
+            "id": "boom",
+            "action": "fail_with_probability",
+            "params": {"probability": 1, "retryable": False},
+            "depends_on": ["c"],
+        },
+        rollback_on_failure=True,
+    )
+    first = Engine(state_storage=InMemoryStateStorage(), repository=InMemoryExecutionRepository())
+    before: list[str] = []
+    undoing(first, before)
+    execution_id = await first.submit(template)
+    await asyncio.sleep(15)  # c undone (0-10 s), b's undo half way (10-20 s)
+    assert first.get(execution_id).status is ExecutionStatus.ROLLING_BACK
+    assert before == ["c", "b"]
+    snapshot = crash_snapshot(first)
+    await first.aclose()
+
+    after: list[str] = []
+    second = Engine(state_storage=snapshot[0], repository=snapshot[1], seed=7)
+    undoing(second, after)
+    second.register(template)
+    assert await second.recover() == [execution_id]
+    result = await second.wait(execution_id)
+    assert result.status is ExecutionStatus.ROLLED_BACK, result.execution.error
+    assert after == ["b", "a"]  # c's recorded compensation is not repeated
+    for sid in ("a", "b", "c"):
+        assert (result.step(sid).compensation or {}).get("status") == "Succeeded"
