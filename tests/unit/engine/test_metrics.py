@@ -19,7 +19,7 @@ from engine import (
     WorkflowTemplate,
 )
 from engine.circuit_breaker import BreakerState, breaker_event
-from engine.metrics import DURATION_BUCKETS, EngineMetrics
+from engine.metrics import EngineMetrics
 from fakes.stores import InMemoryExecutionRepository, InMemoryStateStorage
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.looptime]
@@ -203,8 +203,25 @@ async def test_render_gives_the_text_exposition(
     assert f"# TYPE {NS}_step_duration_seconds histogram" in text
     assert f"{NS}_ready_steps 0.0" in text
     assert metrics.content_type.startswith("text/plain")
-    assert DURATION_BUCKETS[0] == 0.001
-    assert DURATION_BUCKETS[-1] == 1800
+
+
+async def test_durations_at_the_edges_land_in_the_first_and_overflow_buckets(
+    engine: Engine, metrics: EngineMetrics, wf: WF
+) -> None:
+    """A 1 ms step is in the first bucket (le is inclusive); one past 30 min only in +Inf."""
+    await engine.run(
+        wf(
+            {"id": "edge", "action": "sleep", "params": {"seconds": 0.001}},
+            {"id": "long", "action": "sleep", "params": {"seconds": 1800.5}},
+            name="edges",
+        )
+    )
+    labels = {"workflow": "edges", "status": "Succeeded"}
+    buckets = {
+        le: sample(metrics, "step_duration_seconds_bucket", le=le, **labels)
+        for le in ("0.001", "0.0025", "1800.0", "+Inf")
+    }
+    assert buckets == {"0.001": 1, "0.0025": 1, "1800.0": 1, "+Inf": 2}
 
 
 async def test_registries_are_isolated_and_the_global_one_untouched(wf: WF) -> None:
