@@ -172,9 +172,31 @@ def pytest_configure(config: pytest.Config) -> None:
     state = _Session(config)
     config.stash[_SESSION] = state
     config.pluginmanager.register(state, "windtunnel-session")
+    if state.catalogue is not None and not hasattr(config, "workerinput"):
+        # Before any collection (and before xdist starts workers): a bad tag stops the
+        # run here with its file and line, once.
+        problems = check_tags(_feature_files(config), state.catalogue, state.rootdir)
+        if problems:
+            raise pytest.UsageError(str(CatalogueError(problems)))
     for module in step_modules():
         if not config.pluginmanager.is_registered(module):
             config.pluginmanager.register(module, f"windtunnel-steps-{module.__name__}")
+
+
+def _feature_files(config: pytest.Config) -> set[Path]:
+    """The feature files the run's arguments (or testpaths) name or hold."""
+    found: set[Path] = set()
+    for arg in config.args or [str(config.rootpath)]:
+        path = Path(arg.split("::", 1)[0])
+        if not path.is_absolute():
+            path = Path(config.invocation_params.dir) / path
+        if path.suffix == ".feature" and path.is_file():
+            found.add(path)
+            continue
+        folder = path.parent if path.is_file() else path
+        if folder.is_dir():
+            found.update(folder.rglob("*.feature"))
+    return found
 
 
 def _session(config: pytest.Config) -> _Session:

@@ -36,11 +36,13 @@ def test_an_unknown_requirement_tag_is_an_error_at_its_file_and_line(
             Then it is 1
         """,
     )
-    result = bdd_project.pytester.runpytest()
-    assert result.ret == 4  # a usage error: nothing runs
-    text = result.stderr.str()
-    assert "features/typo.feature:7: tag @BR-WORKFLOW-0001 names no requirement in" in text
-    assert "features/requirements.yaml (did you mean @BR-WORKFLOW-001?)" in text
+    for args in ([], ["-n", "2"]):  # before collection, so before xdist starts workers
+        result = bdd_project.pytester.runpytest(*args)
+        assert result.ret == 4  # a usage error: nothing runs
+        text = result.stderr.str()
+        assert "features/typo.feature:7: tag @BR-WORKFLOW-0001 names no requirement in" in text
+        assert "features/requirements.yaml (did you mean @BR-WORKFLOW-001?)" in text
+        assert "INTERNALERROR" not in result.stdout.str() + text
 
 
 def test_tags_become_marks_and_a_feature_tag_covers_its_scenarios(bdd_project: Project) -> None:
