@@ -45,7 +45,8 @@ async def breakers(world: World, failures: int, seconds: float) -> None:
     'the breaker of "{key}" is {state:w}',
     example='Then the breaker of "flaky" is open',
 )
-def breaker_state(world: World, key: str, state: str) -> None:
+@async_step
+async def breaker_state(world: World, key: str, state: str) -> None:
     """A breaker's state now: closed, open or half_open."""
     registry = world.bed().engine.breakers
     if registry is None:
