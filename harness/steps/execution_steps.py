@@ -328,13 +328,17 @@ async def ran_in_parallel(world: World, first: str, second: str) -> None:
 
 
 def peak_running(states: Iterable[ExecutionState]) -> int:
-    """The most step attempts running at one moment, across the given executions."""
+    """The most steps holding a slot at one moment, across the given executions.
+
+    A step holds its slot from its start to its end, backoff waits included (the
+    engine's rule), so this counts step intervals, not attempts.
+    """
     edges: list[tuple[float, int]] = []
     for state in states:
         for rec in state.steps.values():
-            for attempt in rec.attempts:
-                edges.append((attempt.started_at, 1))
-                edges.append((attempt.finished_at, -1))
+            if rec.started_at is not None and rec.finished_at is not None and rec.attempts:
+                edges.append((rec.started_at, 1))
+                edges.append((rec.finished_at, -1))
     peak = current = 0
     for _, delta in sorted(edges):  # an end sorts before a start at the same instant
         current += delta
