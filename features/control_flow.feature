@@ -414,3 +414,26 @@ Feature: Control flow: conditions, trigger rules, data and subflows
       And the action of step "drain" stopped after 10 virtual seconds
       And the action of step "uncordon" ran 0 times
       And the action of step "after" ran 0 times
+
+    Scenario Outline: Subflows never deadlock an engine-wide limit of <limit>
+      # The parent steps wait on children whose steps need the same slots: a waiting
+      # parent step gives its slot back, so the children run, still within the limit.
+      Given the engine runs at most <limit> steps at once
+      And the workflow:
+        """
+        name: parent
+        retry: {max_attempts: 1}
+        steps:
+          - {id: first, action: subflow, params: {template: scale-check, inputs: {service: a}}}
+          - {id: second, action: subflow, params: {template: scale-check, inputs: {service: b}}}
+        """
+      When I submit the workflow "parent"
+      Then the execution succeeds
+      And the subflow of step "first" ran "scale-check" and ended Succeeded
+      And the subflow of step "second" ran "scale-check" and ended Succeeded
+      And the execution took <took> virtual seconds
+
+      Examples:
+        | limit | took |
+        | 1     | 14   |
+        | 2     | 7    |

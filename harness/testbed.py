@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from engine import (
+    ActionRegistry,
     BreakerRegistry,
     CompiledWorkflow,
     Engine,
@@ -126,6 +127,9 @@ class Testbed:
         self.executions: list[str] = []
         """Every execution id submitted on this testbed, in submission order."""
         self.templates: dict[tuple[str, int], CompiledWorkflow] = {}
+        """Every template registered through :meth:`template`, re-registered on a new engine."""
+        self.registry: ActionRegistry | None = None
+        """The actions of every engine of this testbed (built-in, Kubernetes, test)."""
         self.restarts = 0
         self.t0 = 0.0
         """Loop time at which the testbed finished starting."""
@@ -261,6 +265,8 @@ class Testbed:
         stores = self._require_stores()
         await self._close_engine()
         self._engine = self._new_engine(stores)
+        for compiled in self.templates.values():
+            self._engine.register(compiled)
         return self._engine
 
     async def crash(self) -> list[str]:
@@ -279,7 +285,7 @@ class Testbed:
         self.restarts += 1
         self._engine = self._new_engine(survivor)
         for compiled in self.templates.values():
-            self._engine.register(compiled.template)
+            self._engine.register(compiled)
         return await self._engine.recover()
 
     # -- internals ---------------------------------------------------------------
@@ -324,9 +330,13 @@ class Testbed:
         return _Stores(store, store, SqliteDeadLetters(store), store)
 
     def _new_engine(self, stores: _Stores) -> Engine:
-        registry = default_registry()
-        register_kube_actions(registry, self.api_client)
-        register_test_actions(registry, self.actions)
+        if self.registry is None:
+            # One registry for every engine of this testbed: actions a scenario adds
+            # survive a reconfiguration or a crash, as they would a process restart.
+            self.registry = default_registry()
+            register_kube_actions(self.registry, self.api_client)
+            register_test_actions(self.registry, self.actions)
+        registry = self.registry
         kwargs: dict[str, Any] = {**self.setup.engine_kwargs(), **self._engine_kwargs}
         engine = Engine(
             state_storage=JournalingStorage(stores.state, self.journal),
