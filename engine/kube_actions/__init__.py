@@ -4,20 +4,28 @@
 their parameter models (checked when a template is validated), dry-run paths
 (``dryRun=All``; nothing is mutated and no wait happens) and compensations:
 
-========================  ======================================  =====================
-action                    verifies by watching                    undo
-========================  ======================================  =====================
-scale_deployment          rollout complete at the new count       scale to previous
-rollout_restart           (``wait: true``) rollout complete       --
-wait_for_rollout          rollout complete, all Ready             --
-delete_pod                replacement Running+Ready               --
-cordon_node/uncordon_node the API's answer                        each other
-drain_node                replacements Ready on other nodes       uncordon
-patch_resources           rollout complete; quota refusal fails   previous resources
-rollback_deployment       rollout complete                        roll forward again
-apply_manifest            the API's answer                        --
-label / annotate          the API's answer                        previous values
-========================  ======================================  =====================
+=========================  =============================================  ===================
+action                     verifies, as read back or watched              undo
+=========================  =============================================  ===================
+scale_deployment           ``spec.replicas``; rollout complete at it      scale to previous
+rollout_restart            restart stamp on the template; (``wait``,      --
+                           default) that revision rolled out
+wait_for_rollout           rollout complete, all Ready                    --
+delete_pod                 replacement Running+Ready                      --
+cordon_node/uncordon_node  the node's ``spec.unschedulable``              each other
+drain_node                 cordoned; replacements Ready on other nodes    uncordon
+patch_resources            the new resources; rollout complete; quota     previous resources
+                           refusal fails
+rollback_deployment        the old revision's template; rollout complete  roll forward again
+apply_manifest             every object holds what was applied; its       --
+                           controller observed the applied generation
+label / annotate           the object carries the values                  previous values
+=========================  =============================================  ===================
+
+No action trusts the API's answer to a write: what it reads back must show the
+change within the action's ``timeout``, or it fails with
+:class:`EffectNotConfirmedError` naming the object and what was read back instead
+(:mod:`.verify`).
 
 API errors become retryable or permanent engine errors (:mod:`.errors`); every output
 also carries the target (``namespace``/``name``) so compensations can find it.
@@ -34,6 +42,7 @@ from engine.actions import ActionContext, ActionFn, ActionRegistry, UndoFn
 from engine.kube_actions import deployments, manifests, nodes, params, pods
 from engine.kube_actions.client import KubeconfigError, api_client_from_kubeconfig
 from engine.kube_actions.errors import (
+    EffectNotConfirmedError,
     KubeApiError,
     KubeConflictError,
     KubeTransientError,
@@ -130,6 +139,7 @@ def register_kube_actions(registry: ActionRegistry, api_client: Any) -> ActionRe
 
 
 __all__ = [
+    "EffectNotConfirmedError",
     "KubeApiError",
     "KubeConflictError",
     "KubeTransientError",

@@ -3,6 +3,12 @@
 Each mutates through the API (``dryRun=All`` in a dry run, when it also skips the
 wait) and, unless told not to wait, watches the Deployment until the change is
 rolled out and Ready. Outputs are what a later step or a compensation needs.
+
+None trusts the API's answer: the Deployment read back must show the change (the new
+``spec.replicas``, the restart stamp on the pod template, the new resources, the old
+revision's template) before its rollout counts; without a wait the change is still
+read back (:mod:`.verify`), within ``timeout``. ``rollout_restart`` waits by default,
+for the restarted revision to be rolled out: every replica updated and available.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from engine.kube_actions.rollout import (
     rollout_outputs,
     wait_for_rollout,
 )
+from engine.kube_actions.verify import Expect, confirm, differences, show
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 _UNCOPIED_LABELS = ("pod-template-hash",)
@@ -29,6 +36,23 @@ _UNCOPIED_LABELS = ("pod-template-hash",)
 
 def _ready(d: JsonObj) -> int:
     return int((d.get("status") or {}).get("readyReplicas") or 0)
+
+
+async def _changed(
+    kube: Kube, params: Mapping[str, Any], verb: str, expect: Expect, **wait: Any
+) -> JsonObj:
+    """The Deployment read back showing the change: rolled out too if ``params["wait"]``."""
+    ns, name = params["namespace"], params["name"]
+    if params["wait"]:
+        return await wait_for_rollout(kube, ns, name, params["timeout"], expect=expect, **wait)
+    return await confirm(
+        kube,
+        deployment_path(ns, name),
+        expect,
+        timeout=params["timeout"],
+        what=f"{verb} of deployment {ns}/{name}",
+        subject=f"deployment {ns}/{name}",
+    )
 
 
 async def scale_deployment(
@@ -40,16 +64,22 @@ async def scale_deployment(
     before = await kube.get(path + "/scale")
     previous = int((before.get("spec") or {}).get("replicas") or 0)
     await kube.patch(path + "/scale", {"spec": {"replicas": replicas}}, dry_run=ctx.dry_run)
-    if ctx.dry_run or not params["wait"]:
+    if ctx.dry_run:
         current = await kube.get(path)
         return {
             "previous_replicas": previous,
             "replicas": replicas,
             "ready_replicas": _ready(current),
-            "dry_run": ctx.dry_run,
+            "dry_run": True,
         }
-    done = await wait_for_rollout(kube, ns, name, params["timeout"])
-    return {"previous_replicas": previous, "replicas": replicas, "ready_replicas": _ready(done)}
+
+    def scaled(d: JsonObj) -> str | None:
+        found = (d.get("spec") or {}).get("replicas")
+        return None if found == replicas else f"spec.replicas is {show(found)}, wanted {replicas}"
+
+    done = await _changed(kube, params, "scale", scaled)
+    out = {"previous_replicas": previous, "replicas": replicas, "ready_replicas": _ready(done)}
+    return out if params["wait"] else {**out, "dry_run": False}
 
 
 def undo_scale(outputs: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
@@ -77,8 +107,18 @@ async def rollout_restart(
     out: dict[str, Any] = {"restarted_at": stamp, "generation": patched["metadata"]["generation"]}
     if ctx.dry_run:
         return {**out, "dry_run": True}
+
+    def restarted(d: JsonObj) -> str | None:
+        template = (d.get("spec") or {}).get("template") or {}
+        found = ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT)
+        if found == stamp:
+            return None
+        return f"pod template annotation {RESTARTED_AT} is {show(found)}, wanted {show(stamp)}"
+
+    done = await _changed(kube, params, "restart", restarted)
+    out["generation"] = done["metadata"]["generation"]
     if params["wait"]:
-        out.update(rollout_outputs(await wait_for_rollout(kube, ns, name, params["timeout"])))
+        out.update(rollout_outputs(done))
     return out
 
 
@@ -145,8 +185,23 @@ async def patch_resources(
     }
     if ctx.dry_run:
         return {**out, "dry_run": True}
+    wanted = {cname: dict(change) for cname, change in params["containers"].items()}
+
+    def resourced(d: JsonObj) -> str | None:
+        spec = ((d.get("spec") or {}).get("template") or {}).get("spec") or {}
+        containers = {c.get("name"): c for c in spec.get("containers") or ()}
+        problems = [
+            f"container {cname!r} {line}"
+            for cname, change in wanted.items()
+            for line in differences(
+                {k: v for k, v in change.items() if k in ("requests", "limits")},
+                (containers.get(cname) or {}).get("resources") or {},
+            )
+        ]
+        return "; ".join(problems) or None
+
+    done = await _changed(kube, params, "resources patch", resourced, quota_since=since)
     if params["wait"]:
-        done = await wait_for_rollout(kube, ns, name, params["timeout"], quota_since=since)
         out.update(rollout_outputs(done))
     return out
 
@@ -225,8 +280,15 @@ async def rollback_deployment(
     out: dict[str, Any] = {"from_revision": current, "to_revision": _revision(target)}
     if ctx.dry_run:
         return {**out, "dry_run": True}
+
+    def rolled_back(d: JsonObj) -> str | None:
+        problems = differences(template, (d.get("spec") or {}).get("template") or {})
+        if not problems:
+            return None
+        return f"the pod template is not revision {_revision(target)}'s: " + "; ".join(problems)
+
+    done = await _changed(kube, params, "rollback", rolled_back)
     if params["wait"]:
-        done = await wait_for_rollout(kube, ns, name, params["timeout"])
         out.update(rollout_outputs(done))
     return out
 

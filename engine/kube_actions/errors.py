@@ -13,7 +13,8 @@ module decides it from the API server's answer:
   the quota.
 
 Waits that run out are :class:`WaitTimeoutError` (retryable, like a step timeout),
-with what was last observed.
+with what was last observed; :class:`EffectNotConfirmedError` is the one whose write
+was answered but whose effect never showed in what the cluster read back.
 """
 
 from __future__ import annotations
@@ -89,6 +90,14 @@ class WaitTimeoutError(ActionError):
     """The effect was not observed within the action's ``timeout``."""
 
     retryable = True
+
+
+class EffectNotConfirmedError(WaitTimeoutError):
+    """A write the API answered did not show in the object read back within ``timeout``.
+
+    The message names the object and what was read back instead. Retryable: the next
+    attempt writes again.
+    """
 
 
 def quota_name(message: str) -> str | None:

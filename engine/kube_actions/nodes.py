@@ -8,6 +8,10 @@ or throttling) is retried after the namespace's pods change or the server's
 ``Retry-After`` (5 s at most) passes, until ``timeout``. Then, with
 ``wait_for_replacements``, it watches until every evicted pod's controller has a new
 Running+Ready pod on another node. The compensation of a drain is uncordon.
+
+Cordon and uncordon (a drain's cordon too) confirm the node read back has the wanted
+``spec.unschedulable`` within ``timeout`` (:mod:`.verify`): a drain never evicts from
+a node that still takes pods.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from engine.errors import PermanentError
 from engine.kube_actions.errors import KubeApiError, KubeTransientError, WaitTimeoutError
 from engine.kube_actions.pods import controller_of, replacements
 from engine.kube_actions.rest import JsonObj, Kube, object_path
+from engine.kube_actions.verify import confirm, show
 from engine.kube_actions.waiting import wait_for
 
 MIRROR = "kubernetes.io/config.mirror"
@@ -33,30 +38,55 @@ def _node_path(name: str) -> str:
 
 
 async def _set_unschedulable(
-    kube: Kube, name: str, value: bool, dry_run: bool
+    kube: Kube, name: str, value: bool, dry_run: bool, timeout: float
 ) -> tuple[bool, JsonObj]:
-    before = await kube.get(_node_path(name))
+    """``(was unschedulable, the node)``; the node as read back unless ``dry_run``."""
+    path = _node_path(name)
+    before = await kube.get(path)
     was = bool((before.get("spec") or {}).get("unschedulable"))
-    after = await kube.patch(
-        _node_path(name), {"spec": {"unschedulable": True if value else None}}, dry_run=dry_run
+    wanted = True if value else None
+    after = await kube.patch(path, {"spec": {"unschedulable": wanted}}, dry_run=dry_run)
+    if dry_run:
+        return was, after
+
+    def holds(node: JsonObj) -> str | None:
+        found = (node.get("spec") or {}).get("unschedulable")
+        if bool(found) == value:
+            return None
+        return f"spec.unschedulable is {show(found)}, wanted {show(wanted)}"
+
+    verb = "cordon" if value else "uncordon"
+    node = await confirm(
+        kube,
+        path,
+        holds,
+        timeout=timeout,
+        what=f"{verb} of node '{name}'",
+        subject=f"node '{name}'",
     )
-    return was, after
+    return was, node
+
+
+async def _set_schedulable(
+    kube: Kube, ctx: ActionContext, params: Mapping[str, Any], unschedulable: bool
+) -> dict[str, Any]:
+    was, after = await _set_unschedulable(
+        kube, params["name"], unschedulable, ctx.dry_run, params["timeout"]
+    )
+    out = {"was_unschedulable": was, "unschedulable": bool(after["spec"].get("unschedulable"))}
+    return {**out, "dry_run": True} if ctx.dry_run else out
 
 
 async def cordon_node(kube: Kube, ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Mark a node unschedulable."""
-    was, after = await _set_unschedulable(kube, params["name"], True, ctx.dry_run)
-    out = {"was_unschedulable": was, "unschedulable": bool(after["spec"].get("unschedulable"))}
-    return {**out, "dry_run": True} if ctx.dry_run else out
+    """Mark a node unschedulable; confirm the node read back is."""
+    return await _set_schedulable(kube, ctx, params, True)
 
 
 async def uncordon_node(
     kube: Kube, ctx: ActionContext, params: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Mark a node schedulable again."""
-    was, after = await _set_unschedulable(kube, params["name"], False, ctx.dry_run)
-    out = {"was_unschedulable": was, "unschedulable": bool(after["spec"].get("unschedulable"))}
-    return {**out, "dry_run": True} if ctx.dry_run else out
+    """Mark a node schedulable again; confirm the node read back is."""
+    return await _set_schedulable(kube, ctx, params, False)
 
 
 def undo_cordon(outputs: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
@@ -182,7 +212,7 @@ async def drain_node(kube: Kube, ctx: ActionContext, params: Mapping[str, Any]) 
     node = params["name"]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + params["timeout"]
-    was, _ = await _set_unschedulable(kube, node, True, ctx.dry_run)
+    was, _ = await _set_unschedulable(kube, node, True, ctx.dry_run, params["timeout"])
     listed = await kube.get(object_path("v1", "pods"), fieldSelector=f"spec.nodeName={node}")
     pods = list(listed.get("items") or ())
     evict, skipped = _classify_pods(pods, params)

@@ -40,7 +40,7 @@ class RolloutParams(_Target):
 
 
 class RestartParams(_Target):
-    wait: bool = False
+    wait: bool = True
     timeout: Timeout = 300.0
 
 
@@ -71,6 +71,7 @@ class DeletePodParams(_Target):
 
 class NodeParams(_Params):
     name: Name
+    timeout: Timeout = 60.0
 
 
 class DrainParams(NodeParams):
@@ -93,16 +94,19 @@ class ObjectRef(_Params):
 
 class LabelParams(ObjectRef):
     labels: Annotated[dict[str, str | None], Field(min_length=1)]
+    timeout: Timeout = 60.0
 
 
 class AnnotateParams(ObjectRef):
     annotations: Annotated[dict[str, str | None], Field(min_length=1)]
+    timeout: Timeout = 60.0
 
 
 class ApplyParams(_Params):
     manifest: dict[str, Any] | list[dict[str, Any]]
     namespace: Namespace | None = None
     server_side: bool = True
+    timeout: Timeout = 300.0
 
     @model_validator(mode="after")
     def _objects_are_named(self) -> ApplyParams:

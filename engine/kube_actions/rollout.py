@@ -8,6 +8,12 @@ available replicas all equal the desired count with no old replicas left. A
 While waiting, ReplicaSet ``FailedCreate`` events that say a ResourceQuota refused the
 new pods end the wait with :class:`QuotaExceededError` naming the quota: the rollout
 would otherwise just stall until the timeout.
+
+An action that changed the Deployment passes what the change must show as read back
+(``expect``, see :mod:`.verify`): the new replica count, the restart stamp. Until it
+shows, the rollout is not the one asked for -- an old rollout that is complete must
+not pass -- and a wait that ends with it still missing is
+:class:`EffectNotConfirmedError`, not a slow rollout.
 """
 
 from __future__ import annotations
@@ -17,8 +23,14 @@ import contextlib
 from typing import Any
 
 from engine.errors import PermanentError
-from engine.kube_actions.errors import QuotaExceededError, quota_name
+from engine.kube_actions.errors import (
+    EffectNotConfirmedError,
+    QuotaExceededError,
+    WaitTimeoutError,
+    quota_name,
+)
 from engine.kube_actions.rest import JsonObj, Kube, object_path
+from engine.kube_actions.verify import Expect
 from engine.kube_actions.waiting import wait_for
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -107,28 +119,53 @@ async def events_version(kube: Kube, namespace: str) -> int:
 
 
 async def wait_for_rollout(
-    kube: Kube, namespace: str, name: str, timeout: float, *, quota_since: int | None = None
+    kube: Kube,
+    namespace: str,
+    name: str,
+    timeout: float,
+    *,
+    quota_since: int | None = None,
+    expect: Expect | None = None,
 ) -> JsonObj:
     """Watch the deployment until its rollout is complete; the deployment then.
 
     With ``quota_since`` (an events resourceVersion), quota refusals recorded after it
-    end the wait with :class:`QuotaExceededError`.
+    end the wait with :class:`QuotaExceededError`. With ``expect``, the deployment
+    read back must also pass it (see module docstring).
     """
+    what = f"rollout of deployment {namespace}/{name}"
+    unconfirmed: str | None = None
 
     def check(items: list[JsonObj]) -> tuple[bool, Any]:
+        nonlocal unconfirmed
         if not items:
             return False, "the deployment does not exist"
+        unconfirmed = None if expect is None else expect(items[0])
+        if unconfirmed is not None:
+            return False, unconfirmed
         done, text = rollout_state(items[0])
         return (True, items[0]) if done else (False, text)
 
-    rollout = wait_for(
-        kube,
-        deployment_path(namespace),
-        check,
-        timeout=timeout,
-        what=f"rollout of deployment {namespace}/{name}",
-        field_selector=f"metadata.name={name}",
-    )
+    async def watched() -> JsonObj:
+        try:
+            found: JsonObj = await wait_for(
+                kube,
+                deployment_path(namespace),
+                check,
+                timeout=timeout,
+                what=what,
+                field_selector=f"metadata.name={name}",
+            )
+        except WaitTimeoutError:
+            if unconfirmed is None:
+                raise
+            raise EffectNotConfirmedError(
+                f"{what} not confirmed after {timeout:g}s: deployment {namespace}/{name} "
+                f"read back: {unconfirmed}"
+            ) from None
+        return found
+
+    rollout = watched()
     if quota_since is None:
         result: JsonObj = await rollout
         return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,11 @@ import yaml
 from engine import Engine, ExecutionState, WorkflowTemplate
 from engine.builtin_actions import default_registry
 from engine.kube_actions import register_kube_actions
+from fakes.kube.clock import LoopClock
+from fakes.kube.cluster import Cluster
 from fakes.kube.controllers.config import Delay, SimulationConfig
+from fakes.kube.messages import Request
+from fakes.kube.reactors import Reaction
 from fakes.kube.simulation import SimulatedCluster
 from fakes.stores import InMemoryExecutionRepository, InMemoryStateStorage
 
@@ -109,11 +114,55 @@ class KubeEnv:
         ]
 
 
+@dataclass
+class Unstored:
+    """A reactor for an API that lies: matching writes are answered as if stored, never stored.
+
+    The answer is the server's own dry run of the same request (``dryRun=All``), so it
+    is exactly the object the write would have produced -- an action that trusts it
+    sees its change made. Add it with ``env.sim.cluster.reactors.append(...)``.
+    ``lies`` counts the writes it answered.
+    """
+
+    sim: SimulatedCluster
+    verbs: tuple[str, ...] = ("patch",)
+    resource: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+    lies: int = 0
+
+    def __call__(self, request: Request) -> Reaction | None:
+        info = request.info
+        if info is None or info.kind is None or info.verb not in self.verbs:
+            return None
+        if self.resource is not None and info.kind.plural != self.resource:
+            return None
+        if self.name is not None and info.name != self.name:
+            return None
+        if (info.subresource or None) != self.subresource or "dryRun" in request.query:
+            return None
+        self.lies += 1
+        rehearsal = dataclasses.replace(request, query={**request.query, "dryRun": ["All"]})
+        return Reaction(response=self.sim.cluster.router.dispatch(rehearsal))
+
+
 @contextlib.asynccontextmanager
 async def kube_env(
-    *, seed: int = 1, nodes: int = 3, config: SimulationConfig | None = None
+    *,
+    seed: int = 1,
+    nodes: int = 3,
+    config: SimulationConfig | None = None,
+    history_size: int | None = None,
 ) -> AsyncIterator[KubeEnv]:
-    sim = SimulatedCluster(seed=seed, nodes=nodes, config=config or fast_config())
+    """``history_size``: how many changes per kind the API server keeps for watches
+    to resume from (older resourceVersions get 410 Gone); the server's default if unset.
+    """
+    cluster = (
+        None
+        if history_size is None
+        else Cluster(clock=LoopClock(), seed=seed, history_size=history_size)
+    )
+    sim = SimulatedCluster(seed=seed, nodes=nodes, config=config or fast_config(), cluster=cluster)
     await sim.start()
     api_client = sim.aio_api_client()
     engine = Engine(
