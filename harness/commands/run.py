@@ -42,7 +42,7 @@ def run(
     pytest_args: list[str] | None = typer.Argument(None, help="Extra pytest arguments, after --."),
 ) -> None:
     """Run the requirement suite, write the coverage reports, and gate on the result."""
-    console = Console()
+    console = Console(width=max(110, Console().width))
     if not features.is_dir():
         console.print(f"[red]no feature folder at {features.resolve()}[/red] (use --features DIR)")
         raise typer.Exit(2)
