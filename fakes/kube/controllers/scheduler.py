@@ -1,10 +1,12 @@
 """The scheduler: binds pending pods to nodes that fit, or explains why none does.
 
 Filters, in the default scheduler's plugin order (the first failure per node is
-reported): node unschedulable (cordon, unless
-tolerated), nodeSelector, NoSchedule/NoExecute taints without a matching toleration,
-and resources -- the sum of container requests against allocatable CPU, memory and
-pod slots. Among feasible nodes it picks the least allocated (ties: search order).
+reported): node unschedulable (cordon, unless tolerated), NoSchedule/NoExecute taints
+without a matching toleration, nodeSelector, and resources -- the sum of container
+requests against allocatable CPU, memory and pod slots. The rules are
+``placement.py``'s, shared with the settled-cluster builder (``bulk.py``) so that both
+accept the same nodes. Among feasible nodes it picks the least allocated (ties:
+search order).
 
 Cost: node usage is kept incrementally from the pod change stream (the indexed
 ``spec.nodeName``/``status.phase`` fields say when a pod lands on or leaves a node,
@@ -19,115 +21,28 @@ until a node changes or a pod leaves a node, then retried.
 from __future__ import annotations
 
 import json
-import math
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from engine.quantity import QuantityError, parse_quantity
 from fakes.kube.controllers.base import Controller
 from fakes.kube.controllers.events import WARNING
 from fakes.kube.controllers.kubelet import set_condition
+from fakes.kube.controllers.placement import (
+    NodeInfo,
+    pod_requests,
+    tolerates,
+    unavailable_message,
+    unfit,
+)
 from fakes.kube.store import DELETED
 
 if TYPE_CHECKING:
     from fakes.kube.controllers.base import Context
     from fakes.kube.store import Change
 
+__all__ = ["NodeInfo", "Scheduler", "pod_requests", "tolerates"]
+
 JsonObj = dict[str, Any]
 Key = tuple[str, str]
-
-
-_QUANTITIES: dict[str, Fraction] = {}
-
-
-def _quantity(value: Any) -> Fraction:
-    """Parsed quantity; cached, as the same few strings repeat across thousands of pods."""
-    if value is None:
-        return Fraction(0)
-    key = str(value)
-    cached = _QUANTITIES.get(key)
-    if cached is not None:
-        return cached
-    try:
-        amount = parse_quantity(value)
-    except QuantityError:
-        amount = Fraction(0)
-    if len(_QUANTITIES) < 10_000:
-        _QUANTITIES[key] = amount
-    return amount
-
-
-def _milli(value: Any) -> int:
-    return math.ceil(_quantity(value) * 1000)
-
-
-def _units(value: Any) -> int:
-    return math.ceil(_quantity(value))
-
-
-def pod_requests(spec: JsonObj) -> tuple[int, int]:
-    """(milli-CPU, memory bytes): containers summed, at least the largest init container."""
-    cpu = mem = 0
-    for c in spec.get("containers") or ():
-        req = (c.get("resources") or {}).get("requests") or {}
-        cpu += _milli(req.get("cpu"))
-        mem += _units(req.get("memory"))
-    for c in spec.get("initContainers") or ():
-        req = (c.get("resources") or {}).get("requests") or {}
-        cpu = max(cpu, _milli(req.get("cpu")))
-        mem = max(mem, _units(req.get("memory")))
-    return cpu, mem
-
-
-def tolerates(tolerations: list[JsonObj], taint: JsonObj) -> bool:
-    for t in tolerations:
-        if t.get("effect") and t.get("effect") != taint.get("effect"):
-            continue
-        op = t.get("operator", "Equal")
-        if not t.get("key") and op == "Exists":
-            return True
-        if t.get("key") != taint.get("key"):
-            continue
-        if op == "Exists" or t.get("value", "") == taint.get("value", ""):
-            return True
-    return False
-
-
-class NodeInfo:
-    __slots__ = (
-        "cpu",
-        "labels",
-        "mem",
-        "name",
-        "pods",
-        "taints",
-        "unschedulable",
-        "used_cpu",
-        "used_mem",
-        "used_pods",
-    )
-
-    def __init__(self, node: JsonObj) -> None:
-        self.name: str = node["metadata"]["name"]
-        self.used_cpu = 0
-        self.used_mem = 0
-        self.used_pods = 0
-        self.refresh(node)
-
-    def refresh(self, node: JsonObj) -> None:
-        alloc = node.get("status", {}).get("allocatable") or {}
-        self.cpu = _milli(alloc.get("cpu"))
-        self.mem = _units(alloc.get("memory"))
-        self.pods = _units(alloc.get("pods"))
-        self.labels: dict[str, str] = node["metadata"].get("labels") or {}
-        spec = node.get("spec", {})
-        self.unschedulable = bool(spec.get("unschedulable"))
-        self.taints: list[JsonObj] = [
-            t for t in spec.get("taints") or () if t.get("effect") in ("NoSchedule", "NoExecute")
-        ]
-
-
-_UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 
 
 class Scheduler(Controller):
@@ -203,9 +118,7 @@ class Scheduler(Controller):
         self.placed[key] = (node, cpu, mem)
         info = self.nodes.get(node)
         if info is not None:
-            info.used_cpu += cpu
-            info.used_mem += mem
-            info.used_pods += 1
+            info.take(cpu, mem)
 
     def _release(self, key: Key) -> bool:
         placed = self.placed.pop(key, None)
@@ -213,9 +126,7 @@ class Scheduler(Controller):
             return False
         info = self.nodes.get(placed[0])
         if info is not None:
-            info.used_cpu -= placed[1]
-            info.used_mem -= placed[2]
-            info.used_pods -= 1
+            info.give_back(placed[1], placed[2])
         return True
 
     def _flush(self) -> None:
@@ -263,7 +174,7 @@ class Scheduler(Controller):
         for i in range(n):
             info = self.nodes[order[(start + i) % n]]
             examined += 1
-            why = self._unfit(info, cpu, mem, selector, tolerations)
+            why = unfit(info, cpu, mem, selector, tolerations)
             if why:
                 for reason in why:
                     reasons[reason] = reasons.get(reason, 0) + 1
@@ -284,36 +195,6 @@ class Scheduler(Controller):
         self._start = start + examined
         return best, reasons
 
-    @staticmethod
-    def _unfit(
-        info: NodeInfo,
-        cpu: int,
-        mem: int,
-        selector: dict[str, str],
-        tolerations: list[JsonObj],
-    ) -> list[str]:
-        if info.unschedulable and not tolerates(tolerations, _UNSCHEDULABLE_TAINT):
-            return ["node(s) were unschedulable"]
-        for taint in info.taints:
-            if not tolerates(tolerations, taint):
-                shown = (
-                    f"{taint.get('key')}: {taint['value']}"
-                    if taint.get("value")
-                    else taint.get("key")
-                )
-                return [f"node(s) had untolerated taint {{{shown}}}"]
-        for k, v in selector.items():
-            if info.labels.get(k) != v:
-                return ["node(s) didn't match Pod's node affinity/selector"]
-        why = []
-        if info.used_pods + 1 > info.pods:
-            why.append("Too many pods")
-        if cpu and info.used_cpu + cpu > info.cpu:
-            why.append("Insufficient cpu")
-        if mem and info.used_mem + mem > info.mem:
-            why.append("Insufficient memory")
-        return why
-
     def bind(self, pod: JsonObj, node: NodeInfo) -> None:
         meta = pod["metadata"]
         key = (meta["namespace"], meta["name"])
@@ -332,15 +213,7 @@ class Scheduler(Controller):
 
     def park(self, pod: JsonObj, reasons: dict[str, int]) -> None:
         meta = pod["metadata"]
-        n = len(self.nodes)
-        detail = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
-        message = f"0/{n} nodes are available"
-        message += f": {detail}." if detail else "."
-        message += (
-            f" preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."
-        )
-        if n == 0:
-            message = "no nodes available to schedule pods"
+        message = unavailable_message(len(self.nodes), reasons)
         key = (meta["namespace"], meta["name"])
         self.parked[key] = None
         current = None
