@@ -15,6 +15,12 @@ In ``mode: settled`` deployments are written already rolled out through the bulk
 path (``fakes.kube.controllers.bulk``; no admission, LimitRange defaulting or quota
 checks) and quotas are created afterwards, counting what exists.
 
+Image and probe faults (``cluster.images``, ``cluster.probe_failures``) are kubelet
+rules from the start, so a profile deployment on an unpullable image waits in
+ImagePullBackOff while the cluster is built (``settle`` does not wait for it);
+``sim.images`` and ``sim.probes`` change them at run time. In ``mode: settled`` pods
+are written already running, so only pods started later pull images.
+
 Time zero of the profile's timeline (``events[].at``, ``faults[].start``/``end``) is
 the loop time at which the workloads were all in place (:attr:`ScenarioCluster.t0`); events
 are ``loop.call_at`` callbacks, cancelled when the cluster stops.
@@ -30,6 +36,8 @@ from engine.errors import Problem
 from engine.template import RetryPolicy, StepSpec, WorkflowTemplate
 from fakes.kube.controllers.config import Delay as SimDelay
 from fakes.kube.controllers.config import NodeShape, SimulationConfig
+from fakes.kube.controllers.images import ImageRule
+from fakes.kube.controllers.probes import ProbeFailure as SimProbeFailure
 from fakes.kube.faults import Rule
 from fakes.kube.simulation import SimulatedCluster
 from scenarios.checks import (
@@ -40,8 +48,19 @@ from scenarios.checks import (
     tolerations_of,
 )
 from scenarios.errors import ProfileError
+from scenarios.schema import (
+    Cluster,
+    Deployment,
+    Fault,
+    Kubelet,
+    Namespace,
+    Probe,
+    ProbeFailure,
+    Profile,
+    Resources,
+    TimedEvent,
+)
 from scenarios.schema import Delay as DelaySpec
-from scenarios.schema import Deployment, Fault, Kubelet, Namespace, Profile, Resources, TimedEvent
 
 if TYPE_CHECKING:
     from fakes.kube.clock import Clock
@@ -109,7 +128,7 @@ async def build_cluster(
         problems = check_settled_quotas(profile)
         if problems:
             raise ProfileError(problems, name=profile.name)
-    sim = ScenarioCluster(profile, config=simulation_config(cluster.kubelet), clock=clock)
+    sim = ScenarioCluster(profile, config=simulation_config(cluster.kubelet, cluster), clock=clock)
     for pool in cluster.node_pools.values():
         names = pool_node_names(pool)
         shape = NodeShape(pool.cpu, pool.memory, pool.pods, pool_labels(pool))
@@ -157,7 +176,9 @@ async def build_cluster(
     return sim
 
 
-def simulation_config(kubelet: Kubelet) -> SimulationConfig:
+def simulation_config(kubelet: Kubelet, cluster: Cluster | None = None) -> SimulationConfig:
+    """The controllers' settings: the kubelet's timing and, given the cluster, its
+    image and probe faults."""
     config = SimulationConfig(
         node_eviction_grace=kubelet.node_eviction_grace, kubelet_events=kubelet.events
     )
@@ -165,7 +186,30 @@ def simulation_config(kubelet: Kubelet) -> SimulationConfig:
         spec = getattr(kubelet, field)
         if spec is not None:
             setattr(config, field, sim_delay(spec))
+    if cluster is not None:
+        config.unpullable_images.extend(ImageRule(p) for p in cluster.images.unpullable)
+        config.unpullable_images.extend(
+            ImageRule(p, regex=True) for p in cluster.images.unpullable_regex
+        )
+        config.probe_failures.extend(
+            probe_failure(f, i) for i, f in enumerate(cluster.probe_failures, start=1)
+        )
     return config
+
+
+def probe_failure(spec: ProbeFailure, index: int = 1) -> SimProbeFailure:
+    """The kubelet's rule for a profile probe failure (labelled by its place if unnamed)."""
+    return SimProbeFailure(
+        probe=spec.probe,
+        namespace=spec.namespace,
+        pod=spec.pod,
+        deployment=spec.deployment,
+        labels=dict(spec.labels),
+        container=spec.container,
+        share=spec.share,
+        message=spec.message,
+        label=spec.label or f"probe-failure-{index}",
+    )
 
 
 def sim_delay(spec: DelaySpec) -> SimDelay:
@@ -215,6 +259,27 @@ def _resources(requests: Resources, limits: Resources) -> JsonObj:
     return out
 
 
+def probe_body(probe: Probe, port: int | None) -> JsonObj:
+    """The container probe for a profile probe (``port``: the deployment's, if any)."""
+    target = probe.port or port or 8080
+    body: JsonObj
+    if probe.type == "http":
+        body = {"httpGet": {"path": probe.path, "port": target}}
+    elif probe.type == "tcp":
+        body = {"tcpSocket": {"port": target}}
+    else:
+        body = {"exec": {"command": list(probe.command)}}
+    for key, value in (
+        ("initialDelaySeconds", probe.initial_delay_seconds),
+        ("periodSeconds", probe.period_seconds),
+        ("successThreshold", probe.success_threshold),
+        ("failureThreshold", probe.failure_threshold),
+    ):
+        if value is not None:
+            body[key] = value
+    return body
+
+
 def deployment_body(name: str, dep: Deployment) -> JsonObj:
     """The apps/v1 Deployment for a profile deployment (pods labelled ``app: NAME``)."""
     labels = {"app": name, **dep.labels}
@@ -224,6 +289,10 @@ def deployment_body(name: str, dep: Deployment) -> JsonObj:
         container["resources"] = resources
     if dep.port is not None:
         container["ports"] = [{"containerPort": dep.port}]
+    if dep.readiness_probe is not None:
+        container["readinessProbe"] = probe_body(dep.readiness_probe, dep.port)
+    if dep.liveness_probe is not None:
+        container["livenessProbe"] = probe_body(dep.liveness_probe, dep.port)
     pod_spec: JsonObj = {"containers": [container]}
     if dep.node_selector:
         pod_spec["nodeSelector"] = dict(dep.node_selector)
@@ -235,15 +304,18 @@ def deployment_body(name: str, dep: Deployment) -> JsonObj:
     template_meta: JsonObj = {"labels": labels}
     if dep.annotations:
         template_meta["annotations"] = dict(dep.annotations)
+    deployment_spec: JsonObj = {
+        "replicas": dep.replicas,
+        "selector": {"matchLabels": {"app": name}},
+        "template": {"metadata": template_meta, "spec": pod_spec},
+    }
+    if dep.progress_deadline_seconds is not None:
+        deployment_spec["progressDeadlineSeconds"] = dep.progress_deadline_seconds
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "replicas": dep.replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": template_meta, "spec": pod_spec},
-        },
+        "spec": deployment_spec,
     }
 
 

@@ -207,6 +207,25 @@ class Hpa(_Model):
         return self
 
 
+class Probe(_Model):
+    """A readiness or liveness probe of the deployment's container.
+
+    ``type: http`` probes ``path`` on ``port`` (unset: the deployment's port, else
+    8080), ``tcp`` connects to ``port``, ``exec`` runs ``command``. Unset timings are
+    kube's defaults (initial delay 0, period 10 s, success 1, failure 3). Whether the
+    probe passes is the simulation's call: it does unless ``probe_failures`` says not.
+    """
+
+    type: Literal["http", "tcp", "exec"] = "http"
+    path: str = "/healthz"
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    command: list[str] = Field(default_factory=lambda: ["true"])
+    initial_delay_seconds: Annotated[int, Field(ge=0)] | None = None
+    period_seconds: Annotated[int, Field(ge=1)] | None = None
+    success_threshold: Annotated[int, Field(ge=1)] | None = None
+    failure_threshold: Annotated[int, Field(ge=1)] | None = None
+
+
 class Deployment(_Model):
     """One Deployment and what hangs off it (Service, PDB, HPA), all labelled ``app: NAME``."""
 
@@ -222,6 +241,10 @@ class Deployment(_Model):
     service: Service | None = None
     pdb: Pdb | None = None
     hpa: Hpa | None = None
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+    progress_deadline_seconds: Annotated[int, Field(ge=1)] | None = None
+    """How long a rollout may make no progress before it is reported failed (kube: 600)."""
 
 
 class Namespace(_Model):
@@ -258,6 +281,51 @@ class TimedEvent(_Model):
     event: Literal["NotReady", "Ready", "Cordon", "Uncordon"]
 
 
+class Images(_Model):
+    """Images the simulated registries refuse: their pods wait in ImagePullBackOff.
+
+    ``unpullable``: globs on the image reference (``"*:broken"``,
+    ``"registry.example/private/*"``); ``unpullable_regex``: full-match regular
+    expressions. Both match the reference as written and its fully qualified form
+    (``nginx:1`` is also ``docker.io/library/nginx:1``).
+    """
+
+    unpullable: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    unpullable_regex: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+
+    @field_validator("unpullable_regex")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return patterns
+
+
+class ProbeFailure(_Model):
+    """Pods whose readiness or liveness probe fails (``fakes.kube.controllers.probes``).
+
+    Every given selector must match: ``namespace``, ``deployment`` (its pods), ``pod``
+    (a name), ``labels``; ``container`` limits it to one container. ``share`` of the
+    matching pods fail, picked by the profile's seed. A failing readiness probe keeps a
+    pod Running but not Ready; a failing liveness probe gets its container killed and
+    restarted into CrashLoopBackOff. Only containers that have such a probe fail it.
+    """
+
+    probe: Literal["readiness", "liveness"]
+    label: str = ""
+    namespace: DnsName | None = None
+    deployment: DnsName | None = None
+    pod: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    container: str | None = None
+    share: Annotated[float, Field(ge=0, le=1)] = 1.0
+    message: str | None = None
+    """The probe's output in the Unhealthy event (default: what its handler type reports)."""
+
+
 class Cluster(_Model):
     mode: Literal["controllers", "settled"] = "controllers"
     """``controllers``: every pod goes through scheduler and kubelet (quota admission
@@ -267,6 +335,8 @@ class Cluster(_Model):
     namespaces: dict[DnsName, Namespace] = Field(default_factory=dict)
     kubelet: Kubelet = Field(default_factory=Kubelet)
     events: list[TimedEvent] = Field(default_factory=list)
+    images: Images = Field(default_factory=Images)
+    probe_failures: list[ProbeFailure] = Field(default_factory=list)
 
 
 class Fault(_Model):

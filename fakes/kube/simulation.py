@@ -12,6 +12,8 @@ on its request path::
     await sim.settle()                       # until no work is pending
     sim.set_node_ready("node-2", False)      # node failure
     sim.faults.add(Rule(verb="list", resource="pods", error=429, retry_after=3))
+    sim.images.unpullable("nginx:broken")    # pods wait in ImagePullBackOff
+    sim.probes.fail_readiness(deployment="web", namespace="default")
     await sim.stop()
 
 Everything waits on the running loop's clock and object timestamps follow it
@@ -37,6 +39,8 @@ from fakes.kube.faults import FaultInjector
 
 if TYPE_CHECKING:
     from fakes.kube.clock import Clock
+    from fakes.kube.controllers.images import Images
+    from fakes.kube.controllers.probes import ProbeFaults
 
 JsonObj = dict[str, Any]
 
@@ -186,6 +190,18 @@ class SimulatedCluster:
 
     def cordon(self, name: str, unschedulable: bool = True) -> None:
         self.api.patch("nodes", name, {"spec": {"unschedulable": unschedulable or None}})
+
+    # -- workload faults -------------------------------------------------------------
+
+    @property
+    def images(self) -> Images:
+        """The images the kubelets cannot pull: ``sim.images.unpullable("nginx:broken")``."""
+        return self.manager.kubelet.images
+
+    @property
+    def probes(self) -> ProbeFaults:
+        """The pods whose probes fail: ``sim.probes.fail_readiness(deployment="api")``."""
+        return self.manager.kubelet.probes
 
     # -- clients ---------------------------------------------------------------------
 

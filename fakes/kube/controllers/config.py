@@ -1,4 +1,4 @@
-"""Knobs of the simulated controllers: latencies, capacities, crash rules.
+"""Knobs of the simulated controllers: latencies, capacities, crash, image and probe rules.
 
 Latencies are :class:`Delay` distributions sampled from seeded streams, so a run is
 repeatable for a seed and still varied across pods. Defaults are small (about a
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from fakes.kube.controllers.images import ImageRule
+from fakes.kube.controllers.probes import ProbeFailure
 
 if TYPE_CHECKING:
     import random
@@ -79,6 +82,15 @@ class SimulationConfig:
     crash_backoff_cap: float = 300.0
     crash_rules: list[dict[str, str]] = field(default_factory=list)
     """Label sets: a pod whose labels include every pair of one rule crash-loops."""
+    unpullable_images: list[ImageRule] = field(default_factory=list)
+    """Images whose pulls fail (``fakes.kube.controllers.images``); ``sim.images`` at run time."""
+    image_backoff_base: float = 10.0
+    image_backoff_cap: float = 300.0
+    pull_error_seconds: float = 1.0
+    """How long a failed pull shows ErrImagePull before the next sync says ImagePullBackOff."""
+    probe_failures: list[ProbeFailure] = field(default_factory=list)
+    """Pods whose readiness or liveness probes fail (``fakes.kube.controllers.probes``);
+    ``sim.probes`` at run time."""
     node_eviction_grace: float | None = None
     """Seconds before pods on a NotReady node are evicted; ``None`` follows each pod's
     NoExecute tolerationSeconds (300 by default), like taint-based eviction."""

@@ -16,8 +16,12 @@ Follows the real controller's algorithm (pkg/controller/deployment):
 * RollingUpdate: scale the new ReplicaSet up to ``replicas + maxSurge`` total pods,
   scale old ones down while keeping ``replicas - maxUnavailable`` available
   (unhealthy old pods go first). Recreate: old to zero first, then the new one.
-* Status from the ReplicaSets' status; Available and Progressing conditions with the
-  real reasons, including ProgressDeadlineExceeded.
+* Status from the ReplicaSets' status (``unavailableReplicas``: their desired
+  replicas less the available ones, as kube counts); Available and Progressing
+  conditions with the real reasons. Progress is kube's DeploymentProgressing -- more
+  updated, ready or available pods, or fewer old ones (losing pods is not progress) --
+  and a rollout without any for ``progressDeadlineSeconds`` is ProgressDeadlineExceeded
+  (``kubectl rollout status`` then fails); a new ReplicaSet starts the clock again.
 """
 
 from __future__ import annotations
@@ -123,6 +127,7 @@ class DeploymentController(Controller):
             self._sync_status(d, new_rs, all_rs)
             return
         max_revision = max((revision_of(rs) for rs in old_rs), default=0)
+        created = new_rs is None
         if new_rs is None:
             try:
                 new_rs = self._create_rs(d, h, max_revision + 1, replicas, old_rs)
@@ -143,7 +148,7 @@ class DeploymentController(Controller):
         else:
             self._rolling(d, new_rs, old_rs, replicas)
         self._cleanup(d, old_rs)
-        self._sync_status(d, new_rs, all_rs)
+        self._sync_status(d, new_rs, all_rs, created)
 
     def _surge_unavailable(self, d: JsonObj, replicas: int) -> tuple[int, int]:
         ru = ((d.get("spec") or {}).get("strategy") or {}).get("rollingUpdate") or {}
@@ -290,7 +295,9 @@ class DeploymentController(Controller):
 
     # -- status ------------------------------------------------------------------
 
-    def _sync_status(self, d: JsonObj, new_rs: JsonObj | None, all_rs: list[JsonObj]) -> None:
+    def _sync_status(
+        self, d: JsonObj, new_rs: JsonObj | None, all_rs: list[JsonObj], created: bool = False
+    ) -> None:
         fresh = []
         for rs in all_rs:
             cur = self.access.get(self.rs_kind, rs["metadata"]["namespace"], rs["metadata"]["name"])
@@ -303,6 +310,7 @@ class DeploymentController(Controller):
         new_cur = next((rs for rs in fresh if rs["metadata"]["name"] == new_name), None)
         total = sum(_status(rs, "replicas") for rs in fresh)
         ready = sum(_status(rs, "readyReplicas") for rs in fresh)
+        desired = sum(_replicas(rs) for rs in fresh)
         avail = sum(_status(rs, "availableReplicas") for rs in fresh)
         updated = _status(new_cur, "replicas") if new_cur is not None else 0
         old_status = d.get("status") or {}
@@ -339,15 +347,15 @@ class DeploymentController(Controller):
                 "Deployment does not have minimum availability.",
             )
         complete = updated == replicas and avail >= replicas and total == replicas
-        old_counts = (
-            old_status.get("updatedReplicas", 0),
-            old_status.get("availableReplicas", 0),
-            old_status.get("readyReplicas", 0),
-            old_status.get("replicas", 0),
+        # kube's DeploymentProgressing: more updated, ready or available pods, or fewer
+        # old ones. Losing pods is not progress, so it does not hold off the deadline.
+        progressed = (
+            updated > old_status.get("updatedReplicas", 0)
+            or ready > old_status.get("readyReplicas", 0)
+            or avail > old_status.get("availableReplicas", 0)
+            or total - updated
+            < old_status.get("replicas", 0) - old_status.get("updatedReplicas", 0)
         )
-        progressed = old_counts != (updated, avail, ready, total) or old_status.get(
-            "observedGeneration"
-        ) != d["metadata"].get("generation")
         rs_text = f'ReplicaSet "{new_name}"'
         deadline = spec.get("progressDeadlineSeconds")
         if new_name is None:
@@ -359,8 +367,8 @@ class DeploymentController(Controller):
                 "NewReplicaSetAvailable",
                 f"{rs_text} has successfully progressed.",
             )
-        elif progressed or "Progressing" not in conditions:
-            created = "Progressing" not in conditions
+        elif created or progressed or "Progressing" not in conditions:
+            created = created or "Progressing" not in conditions
             put(
                 "Progressing",
                 "True",
@@ -394,7 +402,8 @@ class DeploymentController(Controller):
             ("updatedReplicas", updated),
             ("readyReplicas", ready),
             ("availableReplicas", avail),
-            ("unavailableReplicas", max(replicas - avail, 0)),
+            # kube: the ReplicaSets' desired replicas less the available ones.
+            ("unavailableReplicas", max(desired - avail, 0)),
         ):
             if value:
                 status[field] = value

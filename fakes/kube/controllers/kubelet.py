@@ -5,13 +5,28 @@ Pod stages, first match wins:
 ``terminate``  deletionTimestamp set → after min(grace, termination latency) the pod is
                removed (Killing event). Pods on a NotReady node stay Terminating, as
                with a real dead kubelet.
+``image-pull`` Pending with a container waiting on its image → ImagePullBackOff, or a
+               new pull when the back-off ends (``pulling.py``; steady).
 ``crash``      Running and configured to crash (annotation ``windtunnel.io/crash-loop``
                or a config crash rule) → restartCount+1, waiting CrashLoopBackOff,
                back-off 10 s doubling to 300 s (steady: does not block settle).
+``restart``    a container in CrashLoopBackOff after a liveness kill → running again
+               when its back-off ends (``health.py``; steady).
 ``complete``   Running, restartPolicy Never/OnFailure → Succeeded (or Failed with a
                non-zero ``windtunnel.io/exit-code``) after the run time.
-``ready``      Running, not Ready → Ready after the readiness latency.
-``start``      bound, Pending → Running after the start latency (Pulled/Created/Started).
+``ready``      Running, a container not ready whose readiness passes → ready after its
+               readinessProbe's schedule, or the readiness latency if it has none.
+``liveness``   a running container failing its liveness probe → killed at the failure
+               threshold, then CrashLoopBackOff (steady).
+``unready``    a ready container whose readiness probe now fails → not ready at the
+               failure threshold.
+``readiness-failing``  a container kept unready by its probe → an ``Unhealthy`` event
+               every period (steady; only with kubelet events on).
+``start``      bound, Pending → Running after the start latency (Pulled/Created/Started),
+               or Pending with ErrImagePull for an image that cannot be pulled.
+
+Which images cannot be pulled and which probes fail are fault rules: ``images.py``
+(``Kubelet.images``) and ``probes.py`` (``Kubelet.probes``).
 
 Node stage ``initialize``: a node without a Ready condition gets capacity,
 allocatable, nodeInfo and Ready=True at once.
@@ -19,17 +34,34 @@ allocatable, nodeInfo and Ready=True at once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from fakes.kube.controllers.conditions import condition as condition
+from fakes.kube.controllers.conditions import containers_not_ready
+from fakes.kube.controllers.conditions import is_true as is_true
+from fakes.kube.controllers.conditions import pod_ready as pod_ready
+from fakes.kube.controllers.conditions import set_condition as set_condition
 from fakes.kube.controllers.config import (
     CRASH_ANNOTATION,
     EXIT_CODE_ANNOTATION,
-    READY_SECONDS_ANNOTATION,
     RUN_SECONDS_ANNOTATION,
     START_SECONDS_ANNOTATION,
 )
+from fakes.kube.controllers.containers import (
+    annotation,
+    back_off_event,
+    is_running,
+    killed,
+    started_at,
+    statuses,
+)
 from fakes.kube.controllers.events import WARNING
+from fakes.kube.controllers.health import PodHealth
+from fakes.kube.controllers.images import Images
+from fakes.kube.controllers.probes import ProbeFaults
+from fakes.kube.controllers.pulling import ImagePuller
 from fakes.kube.controllers.stages import Stage, StageRunner
 from fakes.kube.errors import ApiError
 
@@ -41,57 +73,6 @@ if TYPE_CHECKING:
 JsonObj = dict[str, Any]
 
 
-def condition(obj: JsonObj, type: str) -> JsonObj | None:
-    for c in obj.get("status", {}).get("conditions") or ():
-        if c.get("type") == type:
-            found: JsonObj = c
-            return found
-    return None
-
-
-def is_true(obj: JsonObj, type: str) -> bool:
-    c = condition(obj, type)
-    return c is not None and c.get("status") == "True"
-
-
-def set_condition(
-    obj: JsonObj, type: str, status: str, now: str, reason: str = "", message: str = ""
-) -> None:
-    """Set a condition, moving lastTransitionTime only when the status changes."""
-    conditions = obj.setdefault("status", {}).setdefault("conditions", [])
-    for c in conditions:
-        if c.get("type") == type:
-            if c.get("status") != status:
-                c["lastTransitionTime"] = now
-            c["status"] = status
-            c["lastProbeTime"] = None
-            _reason(c, reason, message)
-            return
-    c = {"type": type, "status": status, "lastProbeTime": None, "lastTransitionTime": now}
-    _reason(c, reason, message)
-    conditions.append(c)
-
-
-def _reason(c: JsonObj, reason: str, message: str) -> None:
-    if reason:
-        c["reason"] = reason
-    else:
-        c.pop("reason", None)
-    if message:
-        c["message"] = message
-    else:
-        c.pop("message", None)
-
-
-def pod_ready(pod: JsonObj) -> bool:
-    return pod.get("status", {}).get("phase") == "Running" and is_true(pod, "Ready")
-
-
-def _annotation(pod: JsonObj, key: str) -> str | None:
-    value = (pod["metadata"].get("annotations") or {}).get(key)
-    return value if isinstance(value, str) else None
-
-
 class Kubelet:
     """Builds the pod and node stage runners for a simulation."""
 
@@ -100,6 +81,13 @@ class Kubelet:
         self.access = ctx.access
         self.recorder = ctx.recorder
         self.config = ctx.config
+        self.images = Images(ctx.config.unpullable_images)
+        self.probes = ProbeFaults(
+            ctx.config.probe_failures, ctx.seed, self.access.now, self.refresh
+        )
+        self.puller = ImagePuller(self)
+        self.health = PodHealth(self)
+        self._started: dict[str, dict[str, float]] = {}
         self.pods = StageRunner(ctx, "pods", self.pod_stages(), "kubelet")
         self.nodes = StageRunner(ctx, "nodes", self.node_stages(), "kubelet-nodes")
         self._ips = 0
@@ -110,6 +98,41 @@ class Kubelet:
         for stored in sorted(index.get(node, ()), key=lambda s: (s.namespace, s.name)):
             self.pods.enqueue((stored.namespace, stored.name))
 
+    def refresh(self) -> None:
+        """Re-evaluate every pod (a probe rule changed); callable from another thread."""
+        queue = self.pods.queue
+        if queue is None:
+            return
+        try:
+            here = asyncio.get_running_loop() is queue.loop
+        except RuntimeError:
+            here = False
+        if here:
+            self.pods.resync()
+        else:
+            queue.loop.call_soon_threadsafe(self.pods.resync)
+
+    # -- what the container parts share ------------------------------------------
+
+    def write_status(self, pod: JsonObj) -> None:
+        self.access.update_status(self.pods.resource, pod)
+
+    def mark_started(self, pod: JsonObj, container: str, when: float) -> None:
+        self._started.setdefault(pod["metadata"].get("uid", ""), {})[container] = when
+
+    def started(self, pod: JsonObj, cs: JsonObj) -> float:
+        """When the container of status ``cs`` started (the cluster clock)."""
+        when = self._started.get(pod["metadata"].get("uid", ""), {}).get(cs.get("name", ""))
+        if when is None:
+            when = started_at(cs)
+        return self.access.now() if when is None else when
+
+    def forget(self, pod: JsonObj) -> None:
+        uid = pod["metadata"].get("uid", "")
+        self._started.pop(uid, None)
+        self.puller.forget(uid)
+        self.health.forget(uid)
+
     # -- predicates --------------------------------------------------------------
 
     def _node_alive(self, pod: JsonObj) -> bool:
@@ -117,12 +140,17 @@ class Kubelet:
         return bool(node) and node not in self.ctx.not_ready_nodes
 
     def crashes(self, pod: JsonObj) -> bool:
-        if _annotation(pod, CRASH_ANNOTATION) == "true":
+        if annotation(pod, CRASH_ANNOTATION) == "true":
             return True
         labels = pod["metadata"].get("labels") or {}
         return any(
             all(labels.get(k) == v for k, v in rule.items()) for rule in self.config.crash_rules
         )
+
+    def back_off(self, restarts: int) -> float:
+        """The crash-loop back-off after ``restarts`` restarts: 10 s doubling to 300 s."""
+        cfg = self.config
+        return float(min(cfg.crash_backoff_base * 2 ** (restarts - 1), cfg.crash_backoff_cap))
 
     # -- pod stages --------------------------------------------------------------
 
@@ -141,53 +169,89 @@ class Kubelet:
         def live(p: JsonObj) -> bool:
             return not bool(p["metadata"].get("deletionTimestamp")) and self._node_alive(p)
 
+        def running_pod(p: JsonObj) -> bool:
+            return live(p) and phase(p) == "Running"
+
         def run_to_completion(p: JsonObj) -> bool:
             return bool(p.get("spec", {}).get("restartPolicy", "Always") != "Always")
 
         def fixed_or(key: str, dist: Any) -> Any:
             def delay(p: JsonObj, rng: random.Random) -> float:
-                value = _annotation(p, key)
+                value = annotation(p, key)
                 sampled: float = dist.sample(rng)
                 return float(value) if value is not None else sampled
 
             return delay
 
         def crash_delay(p: JsonObj, rng: random.Random) -> float:
-            restarts = max(
-                (
-                    c.get("restartCount", 0)
-                    for c in p.get("status", {}).get("containerStatuses") or ()
-                ),
-                default=0,
-            )
+            restarts = max((c.get("restartCount", 0) for c in statuses(p)), default=0)
             if restarts == 0:
                 return cfg.crash_after
-            return float(min(cfg.crash_backoff_base * 2 ** (restarts - 1), cfg.crash_backoff_cap))
+            return self.back_off(restarts)
 
         def termination_delay(p: JsonObj, rng: random.Random) -> float:
             grace = float(p["metadata"].get("deletionGracePeriodSeconds") or 0)
             return min(grace, cfg.termination_latency.sample(rng))
 
+        puller, health = self.puller, self.health
         return [
             Stage("terminate", terminating, termination_delay, self._terminate),
             Stage(
+                "image-pull",
+                lambda p: live(p) and phase(p) == "Pending" and puller.pulling(p),
+                lambda p, r: puller.delay(p),
+                puller.retry,
+                steady=True,
+            ),
+            Stage(
                 "crash",
-                lambda p: live(p) and phase(p) == "Running" and self.crashes(p),
+                lambda p: running_pod(p) and self.crashes(p),
                 crash_delay,
                 self._crash,
                 steady=True,
             ),
             Stage(
+                "restart",
+                lambda p: running_pod(p) and health.restarting(p),
+                lambda p, r: health.restart_delay(p),
+                health.restart,
+                steady=True,
+            ),
+            Stage(
                 "complete",
-                lambda p: live(p) and phase(p) == "Running" and run_to_completion(p),
+                lambda p: running_pod(p) and run_to_completion(p),
                 fixed_or(RUN_SECONDS_ANNOTATION, cfg.job_run_seconds),
                 self._complete,
             ),
             Stage(
                 "ready",
-                lambda p: live(p) and phase(p) == "Running" and not is_true(p, "Ready"),
-                fixed_or(READY_SECONDS_ANNOTATION, cfg.ready_latency),
-                self._ready,
+                lambda p: running_pod(p) and not is_true(p, "Ready") and health.readying(p),
+                lambda p, r: health.ready_delay(p, r),
+                health.ready,
+            ),
+            Stage(
+                "liveness",
+                lambda p: running_pod(p) and bool(health.liveness_failing(p)),
+                lambda p, r: health.kill_delay(p),
+                health.kill,
+                steady=True,
+            ),
+            Stage(
+                "unready",
+                lambda p: running_pod(p) and bool(health.readiness_failing(p, ready=True)),
+                lambda p, r: health.unready_delay(p),
+                health.unready,
+            ),
+            Stage(
+                "readiness-failing",
+                lambda p: (
+                    cfg.kubelet_events
+                    and running_pod(p)
+                    and bool(health.readiness_failing(p, ready=False))
+                ),
+                lambda p, r: health.next_probe(p),
+                health.readiness_failed,
+                steady=True,
             ),
             Stage(
                 "start",
@@ -197,7 +261,7 @@ class Kubelet:
             ),
         ]
 
-    def _event(self, pod: JsonObj, reason: str, message: str, type: str = "Normal") -> None:
+    def event(self, pod: JsonObj, reason: str, message: str, type: str = "Normal") -> None:
         if self.config.kubelet_events:
             self.recorder.record(
                 pod, reason, message, type, "kubelet", pod.get("spec", {}).get("nodeName", "")
@@ -205,7 +269,8 @@ class Kubelet:
 
     def _terminate(self, pod: JsonObj) -> None:
         for c in pod.get("spec", {}).get("containers") or ():
-            self._event(pod, "Killing", f"Stopping container {c.get('name')}")
+            self.event(pod, "Killing", f"Stopping container {c.get('name')}")
+        self.forget(pod)
         with contextlib.suppress(ApiError):
             self.access.delete(
                 self.pods.resource, pod["metadata"]["namespace"], pod["metadata"]["name"], grace=0
@@ -216,83 +281,41 @@ class Kubelet:
         spec = pod.get("spec", {})
         status = pod.setdefault("status", {})
         self._ips += 1
-        status["phase"] = "Running"
         status["hostIP"] = _node_ip(spec.get("nodeName", ""))
         status["hostIPs"] = [{"ip": status["hostIP"]}]
         status["podIP"] = f"10.244.{(self._ips // 250) % 250}.{self._ips % 250 + 2}"
         status["podIPs"] = [{"ip": status["podIP"]}]
         status["startTime"] = now
         status["qosClass"] = status.get("qosClass") or "BestEffort"
-        set_condition(pod, "PodReadyToStartContainers", "True", now)
-        set_condition(pod, "Initialized", "True", now)
-        _containers_not_ready(pod, now)
-        set_condition(pod, "PodScheduled", "True", now)
+        # Each container's image is pulled (or found) and the container started; one
+        # that cannot be pulled waits, and keeps the pod Pending (kube's getPhase).
+        events: list[tuple[str, str, str]] = []
         status["containerStatuses"] = [
-            {
-                "name": c.get("name", ""),
-                "image": c.get("image", ""),
-                "imageID": f"docker.io/library/{c.get('image', '')}@sha256:{'0' * 64}",
-                "containerID": f"containerd://{pod['metadata']['uid'].replace('-', '')}{i}",
-                "ready": False,
-                "started": True,
-                "restartCount": 0,
-                "state": {"running": {"startedAt": now}},
-                "lastState": {},
-            }
+            self.puller.create(pod, i, c, now, events)
             for i, c in enumerate(spec.get("containers") or ())
         ]
+        status["phase"] = "Running" if all(map(is_running, statuses(pod))) else "Pending"
+        set_condition(pod, "PodReadyToStartContainers", "True", now)
+        set_condition(pod, "Initialized", "True", now)
+        containers_not_ready(pod, now)
+        set_condition(pod, "PodScheduled", "True", now)
         self.access.update_status(self.pods.resource, pod)
-        for c in spec.get("containers") or ():
-            name, image = c.get("name"), c.get("image")
-            self._event(pod, "Pulled", f'Container image "{image}" already present on machine')
-            self._event(pod, "Created", f"Created container {name}")
-            self._event(pod, "Started", f"Started container {name}")
-
-    def _ready(self, pod: JsonObj) -> None:
-        now = self.access.timestamp()
-        for cs in pod.get("status", {}).get("containerStatuses") or ():
-            cs["ready"] = True
-        set_condition(pod, "Ready", "True", now)
-        set_condition(pod, "ContainersReady", "True", now)
-        self.access.update_status(self.pods.resource, pod)
+        for reason, message, type in events:
+            self.event(pod, reason, message, type)
 
     def _crash(self, pod: JsonObj) -> None:
         now = self.access.timestamp()
-        for cs in pod.get("status", {}).get("containerStatuses") or ():
-            started = (cs.get("state", {}).get("running") or {}).get("startedAt", now)
-            cs["restartCount"] = cs.get("restartCount", 0) + 1
-            cs["ready"] = False
-            cs["started"] = False
-            cs["lastState"] = {
-                "terminated": {
-                    "exitCode": 1,
-                    "reason": "Error",
-                    "startedAt": started,
-                    "finishedAt": now,
-                    "containerID": cs.get("containerID", ""),
-                }
-            }
-            cs["state"] = {
-                "waiting": {
-                    "reason": "CrashLoopBackOff",
-                    "message": f"back-off restarting failed container={cs['name']} "
-                    f"pod={pod['metadata']['name']}",
-                }
-            }
-        _containers_not_ready(pod, now)
+        for cs in statuses(pod):
+            back_off = self.back_off(cs.get("restartCount", 0) + 1)
+            killed(pod, cs, now, 1, "Error", back_off)
+        containers_not_ready(pod, now)
         self.access.update_status(self.pods.resource, pod)
-        for cs in pod.get("status", {}).get("containerStatuses") or ():
-            self._event(
-                pod,
-                "BackOff",
-                f"Back-off restarting failed container {cs['name']} in pod "
-                f"{pod['metadata']['name']}_{pod['metadata']['namespace']}",
-                WARNING,
-            )
+        for cs in statuses(pod):
+            self.event(pod, "BackOff", back_off_event(pod, cs["name"]), WARNING)
 
     def _complete(self, pod: JsonObj) -> None:
         now = self.access.timestamp()
-        code = int(_annotation(pod, EXIT_CODE_ANNOTATION) or 0)
+        code = int(annotation(pod, EXIT_CODE_ANNOTATION) or 0)
         status = pod["status"]
         status["phase"] = "Succeeded" if code == 0 else "Failed"
         for cs in status.get("containerStatuses") or ():
@@ -394,11 +417,3 @@ def _node_ip(name: str) -> str:
         else int("".join(ch for ch in name if ch.isdigit())[-4:] or 0)
     )
     return f"172.18.{(n // 250) % 250}.{n % 250 + 2}"
-
-
-def _containers_not_ready(pod: JsonObj, now: str) -> None:
-    """Ready and ContainersReady False, as the kubelet reports a pod whose containers are not."""
-    for condition in ("Ready", "ContainersReady"):
-        set_condition(
-            pod, condition, "False", now, "ContainersNotReady", "containers with unready status"
-        )

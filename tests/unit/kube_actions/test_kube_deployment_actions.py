@@ -187,6 +187,7 @@ steps:
 
 async def test_rollback_restores_the_previous_pod_template() -> None:
     async with kube_env() as env:
+        env.sim.images.unpullable("nginx:broken")
         env.sim.api.create("deployments", deployment("web", 2, image="nginx:1.25"), "default")
         await env.sim.settle()
         env.sim.api.patch(
@@ -202,6 +203,18 @@ async def test_rollback_restores_the_previous_pod_template() -> None:
             "default",
         )
         await env.sim.settle()
+        # The broken rollout stalls as kube's does: its pod waits on the image, the
+        # old ReplicaSet keeps both pods (maxUnavailable 25% of 2 is 0).
+        broken = [
+            p
+            for p in env.pods(selector="app=web")
+            if p["spec"]["containers"][0]["image"] != "nginx:1.25"
+        ]
+        assert [p["status"]["phase"] for p in broken] == ["Pending"]
+        waiting = broken[0]["status"]["containerStatuses"][0]["state"]["waiting"]
+        assert waiting["reason"] in ("ErrImagePull", "ImagePullBackOff")
+        status = env.deployment("web")["status"]
+        assert (status["readyReplicas"], status["updatedReplicas"]) == (2, 1)
         result = await env.run(
             """
 name: undo
