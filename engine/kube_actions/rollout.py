@@ -53,7 +53,10 @@ def rollout_state(d: JsonObj) -> tuple[bool, str]:
         f"available {counts['available']}, total {total}, "
         f"observedGeneration {observed}/{generation}"
     )
-    for c in status.get("conditions") or ():
+    # As kubectl's rollout status: conditions describe the generation the controller has
+    # seen, so a deadline exceeded by an older spec (say, before a rollback) is not ours.
+    conditions = (status.get("conditions") or ()) if observed >= generation else ()
+    for c in conditions:
         if c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded":
             raise PermanentError(
                 f"deployment {meta.get('namespace')}/{meta.get('name')} exceeded its progress "

@@ -19,11 +19,6 @@ from tests.unit.kube_actions.support import deployment, kube_env
 pytestmark = [pytest.mark.asyncio, pytest.mark.looptime]
 
 
-@pytest.mark.xfail(
-    reason="engine bug: rollout_state trusts a ProgressDeadlineExceeded condition the "
-    "controller has not re-evaluated for the new generation (observedGeneration < generation)",
-    strict=True,
-)
 async def test_rollback_after_the_progress_deadline_restores_the_service() -> None:
     async with kube_env() as env:
         env.sim.images.unpullable("nginx:broken")
