@@ -12,8 +12,9 @@ services, PDBs and HPAs) are created through the API's admission path and settle
 namespace by namespace in file order, so what a profile lists first was there
 first; then the profile's faults go live.
 In ``mode: settled`` deployments are written already rolled out through the bulk
-path (``fakes.kube.controllers.bulk``; no admission, LimitRange defaulting or quota
-checks) and quotas are created afterwards, counting what exists.
+path (``fakes.kube.controllers.bulk``: the scheduler's placement rules and the
+namespace's LimitRange defaults, but no quota checks) and quotas are created
+afterwards, counting what exists.
 
 Image and probe faults (``cluster.images``, ``cluster.probe_failures``) are kubelet
 rules from the start, so a profile deployment on an unpullable image waits in
