@@ -55,6 +55,7 @@ from engine.kube_actions.client import api_client_from_kubeconfig, kubeconfig_pa
 from engine.loader import template_from_data
 from engine.sqlite_store import SqliteDeadLetters
 from engine.validation import compile_template
+from fakes.kube.clock import WallClock
 from fakes.stores import InMemoryExecutionRepository, InMemoryStateStorage
 from harness.actions import ActionLog, register_test_actions
 from harness.journal import Journal, JournalingStorage
@@ -85,6 +86,9 @@ class TestbedOptions:
     """Where the SQLite store lives; a temporary directory of the testbed's when None."""
     capacity_interval: float = 30.0
     """How often (loop seconds) admission re-measures the cluster besides on pod changes."""
+    real_time: bool = False
+    """For the service and load runs: the cluster's timestamps on the wall clock, and the
+    engine's in Unix time (``Engine(wall_clock=True)``) so they survive a restart."""
 
     def __post_init__(self) -> None:
         if self.store not in (None, "memory", "sqlite"):
@@ -151,7 +155,8 @@ class Testbed:
         self._started = True
         try:
             if self.options.cluster == "sim":
-                self.sim = await build_cluster(self.profile)
+                clock = WallClock() if self.options.real_time else None
+                self.sim = await build_cluster(self.profile, clock=clock)
                 self.api_client = self.sim.aio_api_client()
                 self.sync_api_client = self.sim.api_client()
             else:
@@ -170,10 +175,14 @@ class Testbed:
             raise
         return self
 
-    async def stop(self) -> None:
-        """Stop the engine (cancelling what still runs), the tracker, clients and cluster."""
+    async def stop(self, *, cancel: bool = True) -> None:
+        """Stop the engine (cancelling what still runs), the tracker, clients and cluster.
+
+        ``cancel=False`` leaves unfinished executions as the stores hold them, for a
+        service that stops to be restarted on the same stores and recover them.
+        """
         if self._engine is not None:
-            await self._close_engine()
+            await self._close_engine(cancel=cancel)
         if self._stores is not None and self._stores.sqlite is not None:
             self._stores.sqlite.close()
         self._stores = None
@@ -338,6 +347,8 @@ class Testbed:
             register_test_actions(self.registry, self.actions)
         registry = self.registry
         kwargs: dict[str, Any] = {**self.setup.engine_kwargs(), **self._engine_kwargs}
+        if self.options.real_time:
+            kwargs.setdefault("wall_clock", True)
         engine = Engine(
             state_storage=JournalingStorage(stores.state, self.journal),
             repository=stores.repository,
@@ -350,11 +361,12 @@ class Testbed:
         self._metrics = EngineMetrics(engine)
         return engine
 
-    async def _close_engine(self) -> None:
+    async def _close_engine(self, *, cancel: bool = True) -> None:
         engine, self._engine = self._engine, None
         if engine is None:
             return
-        await engine.aclose()
+        if cancel:
+            await engine.aclose()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
