@@ -48,7 +48,9 @@ class Project:
         self.root = Path(pytester.path)
         self.write("pyproject.toml", PYPROJECT)
         self.write("features/requirements.yaml", CATALOGUE)
-        self.write("features/test_features.py", BINDING)
+        # Not test_features.py: the repository's own binding module has that name, and an
+        # in-process pytester run shares sys.modules with the session that collected it.
+        self.write("features/test_project_features.py", BINDING)
 
     def write(self, relative: str, text: str) -> Path:
         path = self.root / relative
