@@ -98,6 +98,7 @@ Feature: Durable executions
         | status    | count |
         | Succeeded | 1     |
         | Failed    | 0     |
+      And the history lists 2 Failed executions of "deploy"
 
       Examples:
         | store  |

@@ -7,7 +7,7 @@ operator would read, rather than its internals.
 
 from __future__ import annotations
 
-from engine import BreakerPolicy, BreakerRegistry
+from engine import BreakerPolicy, BreakerRegistry, ExecutionStatus
 from harness.steps.asyncio_steps import async_step
 from harness.steps.catalog import given, then
 from harness.world import World
@@ -113,7 +113,12 @@ async def history_lists(world: World, count: int, status: str, workflow: str) ->
     bed = world.bed()
     for execution_id in list(bed.executions):
         await world.wait_for(execution_id)
-    found = bed.repository.list(workflow=workflow, status=status)
+    try:
+        wanted = ExecutionStatus(status)
+    except ValueError:
+        known = ", ".join(str(s) for s in ExecutionStatus)
+        raise AssertionError(f"{status!r} is no execution status; use one of {known}") from None
+    found = bed.repository.list(workflow=workflow, status=wanted)
     if len(found) != count:
         raise AssertionError(
             f"the history lists {len(found)} {status} executions of {workflow!r}: "
