@@ -40,7 +40,7 @@ from harness.catalogue import (
 )
 from harness.steps import step_modules
 from harness.steps.asyncio_steps import refuse_unwrapped
-from harness.steps.workflow_steps import FEATURE_FILE
+from harness.steps.context import CURRENT_STEP, FEATURE_FILE
 from harness.testbed import Testbed, TestbedOptions
 from harness.world import World
 
@@ -304,6 +304,7 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
 def pytest_bdd_before_step(
     request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any
 ) -> None:
+    request.node.stash[CURRENT_STEP] = step
     record = request.node.stash.get(_RECORD, None)
     if record is not None:
         record["current"] = (step, time.perf_counter())

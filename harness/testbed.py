@@ -248,11 +248,28 @@ class Testbed:
 
     # -- templates ---------------------------------------------------------------
 
-    def template(self, data: Mapping[str, Any] | WorkflowTemplate) -> CompiledWorkflow:
-        """Validate a template, apply the profile's defaults, and register it."""
-        template = data if isinstance(data, WorkflowTemplate) else template_from_data(dict(data))
+    def template(
+        self,
+        data: Mapping[str, Any] | WorkflowTemplate,
+        *,
+        source: str | None = None,
+        locate: Any = None,
+    ) -> CompiledWorkflow:
+        """Validate a template, apply the profile's defaults, and register it.
+
+        ``source`` and ``locate`` (the line finder of ``engine.loader.parse_document``)
+        make every problem name its file and line.
+        """
+        template = (
+            data
+            if isinstance(data, WorkflowTemplate)
+            else template_from_data(dict(data), source=source, locate=locate)
+        )
         template = self.setup.apply_defaults(template)
-        compiled = self.engine.register(compile_template(template, self.engine.actions))
+        where: dict[str, Any] = {"source": source}
+        if locate is not None:
+            where["locate"] = locate
+        compiled = self.engine.register(compile_template(template, self.engine.actions, **where))
         self.templates[(compiled.name, compiled.version)] = compiled
         return compiled
 

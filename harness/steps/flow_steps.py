@@ -16,12 +16,14 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import pytest
 import yaml
 
 from engine import EngineError, ExecutionState, StepRecord, TemplateError
 from engine.loader import parse_document, template_from_data
 from harness.steps.asyncio_steps import async_step
 from harness.steps.catalog import given, then, when
+from harness.steps.context import docstring_origin
 from harness.world import DEFAULT_WAIT, World
 
 TOLERANCE = 1e-6
@@ -107,12 +109,13 @@ def fan_out_workflow(world: World, name: str, count: int) -> None:
 
 
 @when("I register the workflow:", example='When I register the workflow:\n  """\n  name: x\n  """')
-def register_now(world: World, docstring: str) -> None:
+def register_now(world: World, request: pytest.FixtureRequest, docstring: str) -> None:
     """Register a template (for example a new version) while executions run; must succeed."""
-    data, _ = parse_document(docstring, source="the step's docstring")
+    source, before = docstring_origin(request)
     try:
-        template = template_from_data(data, source="the step's docstring")
-        compiled = world.bed().template(template)
+        data, lines = parse_document("\n" * before + docstring, source=source)
+        template = template_from_data(data, source=source, locate=lines)
+        compiled = world.bed().template(template, source=source, locate=lines)
     except (TemplateError, EngineError) as exc:
         raise AssertionError(f"the workflow was rejected: {exc}") from None
     world.templates[compiled.name] = compiled

@@ -21,30 +21,39 @@ from engine import EngineError, TemplateError
 from engine.loader import parse_document, template_from_data
 from harness.steps.asyncio_steps import async_step
 from harness.steps.catalog import given, then, when
+from harness.steps.context import FEATURE_FILE, docstring_origin
 from harness.world import DEFAULT_WAIT, World
-
-FEATURE_FILE = pytest.StashKey[str]()
-
 
 # -- defining ------------------------------------------------------------------------
 
 
-def _define(world: World, data: Any, source: str) -> str:
-    template = template_from_data(data, source=source)
-    compiled = world.bed().template(template)
+def _define(world: World, data: Any, source: str, lines: Any = None) -> str:
+    template = template_from_data(data, source=source, locate=lines)
+    compiled = world.bed().template(template, source=source, locate=lines)
     world.templates[compiled.name] = compiled
     return compiled.name
 
 
-def _parse(docstring: str, source: str) -> Any:
-    data, _ = parse_document(docstring, source=source)
+def _define_docstring(world: World, request: pytest.FixtureRequest, docstring: str) -> str:
+    """Define a template from a step's docstring; problems name the feature file's lines."""
+    source, before = docstring_origin(request)
+    data, lines = parse_document("\n" * before + docstring, source=source)
+    return _define(world, data, source, lines)
+
+
+def _parse(docstring: str, request: pytest.FixtureRequest) -> Any:
+    source, before = docstring_origin(request)
+    data, _ = parse_document("\n" * before + docstring, source=source)
     return data
 
 
 @given("the workflow:", example='Given the workflow:\n  """\n  name: hello\n  steps: [...]\n  """')
-def workflow_from_docstring(world: World, docstring: str) -> None:
-    """A workflow template written in YAML (or JSON) in the step's docstring."""
-    _define(world, _parse(docstring, "the step's docstring"), "the step's docstring")
+def workflow_from_docstring(world: World, request: pytest.FixtureRequest, docstring: str) -> None:
+    """A workflow template written in YAML (or JSON) in the step's docstring.
+
+    A problem in it is reported at the feature file's line (``features/x.feature:14``).
+    """
+    _define_docstring(world, request, docstring)
 
 
 @given(
@@ -116,8 +125,8 @@ def workflow_from_file(world: World, request: pytest.FixtureRequest, path: str) 
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise AssertionError(f"cannot read workflow file {file}: {exc}") from None
-    data, _ = parse_document(text, source=str(file))
-    _define(world, data, str(file))
+    data, lines = parse_document(text, source=str(file))
+    _define(world, data, str(file), lines)
 
 
 @given(
@@ -155,10 +164,10 @@ def generated_chain(world: World, name: str, count: int, k: int) -> None:
 
 
 @when("I try to register the workflow:", example='When I try to register the workflow:\n  """...')
-def try_register(world: World, docstring: str) -> None:
+def try_register(world: World, request: pytest.FixtureRequest, docstring: str) -> None:
     """Register a template that may be invalid; a rejection is kept for a Then step."""
     try:
-        _define(world, _parse(docstring, "the step's docstring"), "the step's docstring")
+        _define_docstring(world, request, docstring)
     except (TemplateError, EngineError) as exc:
         world.errors.append(exc)
 
@@ -253,9 +262,11 @@ async def submit_with_priority(world: World, name: str, priority: int, label: st
     example='When I submit the workflow "greet" with inputs:\n  """\n  who: world\n  """',
 )
 @async_step
-async def submit_with_inputs(world: World, name: str, docstring: str) -> None:
+async def submit_with_inputs(
+    world: World, request: pytest.FixtureRequest, name: str, docstring: str
+) -> None:
     """Submit with inputs written as YAML (or JSON) in the docstring."""
-    inputs = _parse(docstring, "the step's docstring")
+    inputs = _parse(docstring, request)
     await _submit(world, name, inputs=inputs)
 
 
