@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from harness.commands import bench, cluster, demo, run, scenarios, steps
+from harness.commands import bench, cluster, demo, run, scenarios, serve, steps
 
 app = typer.Typer(
     name="windtunnel",
@@ -28,6 +28,7 @@ app.add_typer(cluster.app, name="cluster")
 app.add_typer(scenarios.app, name="scenarios")
 app.command("demo")(demo.demo)
 app.command("run", context_settings={"allow_extra_args": False})(run.run)
+app.command("serve")(serve.serve)
 app.command("steps")(steps.steps)
 
 
