@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from harness.commands import bench, cluster, demo, run, scenarios, serve, steps
+from harness.commands import bench, cluster, demo, load, nightly, run, scenarios, serve, steps
 
 app = typer.Typer(
     name="windtunnel",
@@ -26,7 +26,10 @@ def _root() -> None:
 app.add_typer(bench.app, name="bench")
 app.add_typer(cluster.app, name="cluster")
 app.add_typer(scenarios.app, name="scenarios")
+bench.app.command("inprocess")(load.bench_inprocess)
 app.command("demo")(demo.demo)
+app.command("load")(load.load)
+app.command("nightly")(nightly.nightly)
 app.command("run", context_settings={"allow_extra_args": False})(run.run)
 app.command("serve")(serve.serve)
 app.command("steps")(steps.steps)

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine.quantity import QuantityError, parse_quantity
-from engine.template import RetryPolicy
+from engine.template import RetryPolicy, WorkflowTemplate
 
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _PROFILE_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
@@ -383,6 +383,161 @@ class EngineSettings(_Model):
     store: Literal["memory", "sqlite"] = "memory"
 
 
+# -- load ----------------------------------------------------------------------------
+# ``load:`` of a profile: what ``windtunnel load`` runs (loadtests/). Times are seconds of
+# real time, since a load run is not under virtual time.
+
+Users = Annotated[int, Field(ge=1, le=100_000)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class SteadyShape(_Model):
+    """``users`` for ``duration`` seconds, started at ``spawn_rate`` a second."""
+
+    users: Users
+    duration: Seconds
+    spawn_rate: Annotated[float, Field(gt=0)] | None = None
+    """Users started per second; unset: all of them within the first second."""
+
+
+class RampShape(_Model):
+    """``start_users`` to ``end_users`` in ``steps`` equal steps over ``duration``, then
+    ``hold`` seconds at ``end_users``."""
+
+    start_users: Annotated[int, Field(ge=0, le=100_000)] = 0
+    end_users: Users
+    duration: Seconds
+    steps: Annotated[int, Field(ge=1, le=1000)] = 10
+    hold: Annotated[float, Field(ge=0)] = 0.0
+
+
+class SpikeShape(_Model):
+    """``users`` throughout ``duration``, and ``spike_users`` from ``at`` for ``length``."""
+
+    users: Users
+    spike_users: Users
+    at: Annotated[float, Field(ge=0)]
+    length: Seconds
+    duration: Seconds
+
+    @model_validator(mode="after")
+    def _inside(self) -> SpikeShape:
+        if self.spike_users <= self.users:
+            raise ValueError(f"spike_users {self.spike_users} must be above users {self.users}")
+        if self.at + self.length > self.duration:
+            raise ValueError(
+                f"the spike ({self.at:g} s + {self.length:g} s) ends after duration "
+                f"{self.duration:g} s: shorten it or lengthen duration"
+            )
+        return self
+
+
+class SoakShape(_Model):
+    """``users`` for a long ``duration``, reached by a linear ``ramp_up``."""
+
+    users: Users
+    duration: Seconds
+    ramp_up: Annotated[float, Field(ge=0)] = 0.0
+
+    @model_validator(mode="after")
+    def _ramp_inside(self) -> SoakShape:
+        if self.ramp_up >= self.duration:
+            raise ValueError(
+                f"ramp_up {self.ramp_up:g} s must be shorter than duration {self.duration:g} s"
+            )
+        return self
+
+
+class LoadShape(_Model):
+    """Exactly one of ``steady``, ``ramp``, ``spike`` or ``soak`` (loadtests.shapes)."""
+
+    steady: SteadyShape | None = None
+    ramp: RampShape | None = None
+    spike: SpikeShape | None = None
+    soak: SoakShape | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> LoadShape:
+        given = [k for k in ("steady", "ramp", "spike", "soak") if getattr(self, k) is not None]
+        if not given:
+            raise ValueError(
+                "give one of steady, ramp, spike or soak, e.g. {steady: {users: 10, duration: 60}}"
+            )
+        if len(given) > 1:
+            raise ValueError(
+                f"give exactly one of steady, ramp, spike or soak, not {' and '.join(given)} "
+                "(a profile inherits its base's shape: set the one you do not want to null)"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("steady", "ramp", "spike", "soak") if getattr(self, k))
+
+
+class LoadSlos(_Model):
+    """Service-level objectives checked at the end of a load run; unset ones are not."""
+
+    p95_completion_ms: Annotated[float, Field(gt=0)] | None = None
+    """At most this 95th percentile of submit-to-terminal latency, in milliseconds."""
+    max_failure_ratio: Annotated[float, Field(ge=0, le=1)] | None = None
+    """At most this share of executions failed (submit refused, or an unexpected end)."""
+    min_executions_per_s: Annotated[float, Field(ge=0)] | None = None
+    """At least this many executions reached their end per second of the run."""
+
+
+TerminalStatus = Literal["Succeeded", "Failed", "PartiallySucceeded", "Cancelled", "RolledBack"]
+_SUCCEEDED: list[TerminalStatus] = ["Succeeded"]
+
+
+class LoadWorkflow(_Model):
+    """One template of the workflow mix; a user picks it with odds ``weight`` / total."""
+
+    weight: Annotated[int, Field(ge=1, le=10_000)] = 1
+    template: WorkflowTemplate
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    expect: list[TerminalStatus] = Field(default_factory=lambda: _SUCCEEDED.copy(), min_length=1)
+    """The end statuses that count as a success of the execution."""
+
+
+class Load(_Model):
+    """How ``windtunnel load`` loads the engine with this profile (see loadtests/)."""
+
+    nightly: bool = False
+    """Whether ``windtunnel nightly`` runs this profile's load run."""
+    mode: Literal["http", "inprocess"] = "inprocess"
+    """The default user: over the engine's HTTP service, or in the Locust process."""
+    shape: LoadShape
+    workflows: Annotated[list[LoadWorkflow], Field(min_length=1)]
+    slos: LoadSlos = Field(default_factory=LoadSlos)
+    wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 0.0
+    """Each user waits this long between the end of one execution and the next submit."""
+    drain_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    """After the load stops, how long running executions may take to end before they
+    count as lost."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError("Input should be a valid dictionary")
+        return data
+
+    @field_validator("workflows")
+    @classmethod
+    def _unique_templates(cls, workflows: list[LoadWorkflow]) -> list[LoadWorkflow]:
+        seen: set[tuple[str, int]] = set()
+        for w in workflows:
+            key = (w.template.name, w.template.version)
+            if key in seen:
+                raise ValueError(
+                    f"template {key[0]!r} version {key[1]} is in the mix twice: "
+                    "give the entries other names or versions, or add their weights"
+                )
+            seen.add(key)
+        return workflows
+
+
 class Profile(_Model):
     """A resolved scenario profile (see module docstring)."""
 
@@ -394,8 +549,8 @@ class Profile(_Model):
     cluster: Cluster = Field(default_factory=Cluster)
     faults: list[Fault] = Field(default_factory=list)
     engine: EngineSettings = Field(default_factory=EngineSettings)
-    load: dict[str, Any] = Field(default_factory=dict)
-    """Load shape and SLOs, for the load-testing harness (free-form for now)."""
+    load: Load | None = None
+    """The load run (``windtunnel load``): shape, workflow mix, SLOs; None: no load run."""
 
 
 # -- named blocks --------------------------------------------------------------------
