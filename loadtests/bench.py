@@ -17,6 +17,7 @@ generator must not be what limits the engine).
 from __future__ import annotations
 
 import asyncio
+import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -35,13 +36,17 @@ ONE_STEP: dict[str, Any] = {"name": "bench-one-step", "steps": [{"id": "work", "
 
 @dataclass(frozen=True)
 class InprocessBench:
+    """Medians over ``repeats`` pairs; ``ratios`` holds each pair's own ratio."""
+
     profile: str
     clients: int
     duration: float
+    repeats: int
     engine_alone_per_s: float
     inprocess_user_per_s: float
     ratio: float
-    load_run_id: str
+    ratios: list[float]
+    load_run_ids: list[str]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,18 +108,43 @@ def bench_profile(base: str, clients: int, duration: float, folder: Path) -> Pat
 
 
 def run_inprocess_bench(
-    profile: str, *, clients: int, duration: float, reports: Path, console: Console
+    profile: str,
+    *,
+    clients: int,
+    duration: float,
+    reports: Path,
+    console: Console,
+    repeats: int = 1,
 ) -> InprocessBench:
+    """``repeats`` pairs (the engine alone, then the in-process user), medians of each.
+
+    Pairs alternate so that a machine busy for a while weighs on both sides alike.
+    """
+    alone_rates: list[float] = []
+    user_rates: list[float] = []
+    run_ids: list[str] = []
     with tempfile.TemporaryDirectory(prefix="windtunnel-bench-") as tmp:
-        alone = asyncio.run(engine_alone(profile, clients, duration, Path(tmp) / "alone.sqlite"))
-        console.print(f"engine alone, plain asyncio: {alone:.1f} executions/s", highlight=False)
         path = bench_profile(profile, clients, duration, Path(tmp))
-        result = run_load(
-            LoadOptions(scenario=str(path), mode="inprocess", reports=reports, quiet=True),
-            console,
-        )
-    rate = float(result.record["measurement"]["executions_per_s"])
+        for i in range(repeats):
+            store = Path(tmp) / f"alone-{i}.sqlite"
+            alone = asyncio.run(engine_alone(profile, clients, duration, store))
+            console.print(f"engine alone, plain asyncio: {alone:.1f} executions/s", highlight=False)
+            result = run_load(
+                LoadOptions(scenario=str(path), mode="inprocess", reports=reports, quiet=True),
+                console,
+            )
+            alone_rates.append(alone)
+            user_rates.append(float(result.record["measurement"]["executions_per_s"]))
+            run_ids.append(result.record["run_id"])
+    ratios = [u / a if a else 0.0 for u, a in zip(user_rates, alone_rates, strict=True)]
     return InprocessBench(
-        profile, clients, duration, alone, rate, rate / alone if alone else 0.0,
-        result.record["run_id"],
-    )  # fmt: skip
+        profile=profile,
+        clients=clients,
+        duration=duration,
+        repeats=repeats,
+        engine_alone_per_s=statistics.median(alone_rates),
+        inprocess_user_per_s=statistics.median(user_rates),
+        ratio=statistics.median(ratios),
+        ratios=[round(r, 3) for r in ratios],
+        load_run_ids=run_ids,
+    )

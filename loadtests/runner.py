@@ -218,6 +218,12 @@ def _run_locust(
         cmd += ["--host", service.url]
     if options.processes:
         cmd += ["--processes", str(options.processes)]
+        if options.role != "master":
+            # The forked workers talk to their parent on a loopback port of this run's
+            # own (Locust's default, 5557 on every interface, would clash between runs).
+            port = str(svc.free_port("127.0.0.1"))
+            cmd += ["--master-bind-host", "127.0.0.1", "--master-bind-port", port]
+            cmd += ["--master-host", "127.0.0.1", "--master-port", port]
     if options.role == "master":
         cmd += ["--master", "--master-bind-host", options.master_host]
         cmd += ["--master-bind-port", str(options.master_port)]

@@ -68,6 +68,10 @@ def load(
         raise typer.BadParameter(f"--mode must be http or inprocess, got {mode!r}")
     if master and worker:
         raise typer.BadParameter("--master and --worker exclude each other")
+    if master and processes:
+        raise typer.BadParameter(
+            "a master runs no users: give --processes to the workers (--worker --processes N)"
+        )
     options = LoadOptions(
         scenario=scenario,
         mode=mode,  # type: ignore[arg-type]
@@ -156,6 +160,7 @@ def bench_inprocess(
     scenario: str = typer.Option("HighLoadProduction", "--scenario", help="Profile to load."),
     clients: int = typer.Option(20, "--clients", min=1, help="Concurrent clients / users."),
     duration: float = typer.Option(10.0, "--duration", min=1.0, help="Seconds of each side."),
+    repeats: int = typer.Option(1, "--repeats", min=1, help="Pairs of runs (medians shown)."),
     reports: Path = typer.Option(Path("reports"), "--reports", help="Reports folder."),
     as_json: bool = typer.Option(False, "--json", help="End with one JSON line of the results."),
 ) -> None:
@@ -164,14 +169,22 @@ def bench_inprocess(
 
     console = Console()
     result = run_inprocess_bench(
-        scenario, clients=clients, duration=duration, reports=reports, console=console
+        scenario,
+        clients=clients,
+        duration=duration,
+        reports=reports,
+        console=console,
+        repeats=repeats,
     )
-    table = Table(title=f"in-process user vs engine alone · {scenario} · {clients} clients")
+    title = f"in-process user vs engine alone · {scenario} · {clients} clients"
+    table = Table(title=title + (f" · median of {repeats}" if repeats > 1 else ""))
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_row("engine alone (plain asyncio), executions/s", f"{result.engine_alone_per_s:.1f}")
     table.add_row("in-process Locust user, executions/s", f"{result.inprocess_user_per_s:.1f}")
     table.add_row("ratio (target ≥ 0.5)", f"{result.ratio:.3f}")
+    if repeats > 1:
+        table.add_row("ratio of each pair", ", ".join(f"{r:.3f}" for r in result.ratios))
     console.print(table)
     if as_json:
         print(json.dumps(result.as_dict()))

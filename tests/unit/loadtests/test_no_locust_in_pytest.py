@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import loadtests
 
 LOCUST_ONLY = {
@@ -38,6 +40,7 @@ def test_this_pytest_process_has_not_imported_locust() -> None:
     assert not gevent.monkey.is_module_patched("socket")
 
 
+@pytest.mark.slow
 def test_importing_everything_the_pytest_process_uses_imports_no_locust() -> None:
     plain = sorted(
         p.stem
@@ -63,6 +66,7 @@ def test_importing_everything_the_pytest_process_uses_imports_no_locust() -> Non
     assert done.stdout.startswith("ok")
 
 
+@pytest.mark.slow
 def test_only_the_locust_side_modules_import_locust_or_gevent() -> None:
     offenders = []
     for folder in ("engine", "fakes", "scenarios", "harness", "loadtests", "tests", "features"):
