@@ -37,6 +37,7 @@ import asyncio
 import json
 import math
 import threading
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -226,6 +227,11 @@ class Watcher:
         self._loop = loop
         self._loop_thread = threading.get_ident()
         schedule = _Schedule(self, loop.time())
+        # The loop runs a timer up to its clock resolution early (asyncio's rule), and a
+        # deadline computed in floats may sit a hair past the clock's value: once our
+        # timer has fired, its time counts as reached. Otherwise the idle check would
+        # re-arm the same timer forever at one instant, which looptime never moves past.
+        reached = -math.inf
         try:
             while True:
                 if self.queue:
@@ -234,7 +240,7 @@ class Watcher:
                     continue
                 if self.closed:
                     return
-                action = self._idle(schedule, loop.time())
+                action = self._idle(schedule, max(loop.time(), reached))
                 if action is True:
                     return
                 if isinstance(action, WatchEvent):
@@ -242,12 +248,15 @@ class Watcher:
                     continue
                 waiter = loop.create_future()
                 self._waiter = waiter
-                handle = loop.call_at(schedule.wake_at, _resolve, waiter)
+                wake_at = schedule.wake_at
+                handle = loop.call_at(wake_at, _resolve, waiter)
                 try:
                     await waiter
                 finally:
                     handle.cancel()
                     self._waiter = None
+                if handle.when() <= loop.time() + _RESOLUTION:
+                    reached = wake_at
         finally:
             self.close()
 
@@ -297,6 +306,10 @@ class _Schedule:
     @property
     def wake_at(self) -> float:
         return min(self.deadline, self.drop_at, self.next_bookmark)
+
+
+_RESOLUTION = time.get_clock_info("monotonic").resolution
+"""asyncio's own slack when it decides a timer is due."""
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:
