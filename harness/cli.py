@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from harness.commands import bench, cluster, demo, load, nightly, run, scenarios, serve, steps
+from harness.commands.bench_http import bench_http
 
 app = typer.Typer(
     name="windtunnel",
@@ -26,6 +27,7 @@ def _root() -> None:
 app.add_typer(bench.app, name="bench")
 app.add_typer(cluster.app, name="cluster")
 app.add_typer(scenarios.app, name="scenarios")
+bench.app.command("http")(bench_http)
 bench.app.command("inprocess")(load.bench_inprocess)
 app.command("demo")(demo.demo)
 app.command("load")(load.load)

@@ -32,6 +32,7 @@ from engine.service.listing import page, parse_query
 from engine.service.problems import ProblemError, template_errors
 from engine.service.schemas import CancelRequest, SubmitRequest
 from engine.service.views import JSON, dead_letter_view, execution_detail, execution_summary
+from engine.status import ExecutionStatus
 from engine.storage import StoreError
 
 
@@ -100,9 +101,12 @@ class ExecutionRoutes:
             raise ProblemError(503, f"the execution could not be recorded: {exc}") from None
         except EngineError as exc:
             raise ProblemError(503, f"the engine takes no new executions: {exc}") from None
-        return JSON(
-            {"execution_id": execution_id, "status": self._status(execution_id)}, status_code=201
-        )
+        # A new execution is Running once submit returns, unless it ended at once (every
+        # step skipped, say); the store is read only then: on SQLite a read commits the
+        # loop tick's pending writes early, which would cost every submit a commit.
+        active = execution_id in engine.active_executions()
+        status = str(ExecutionStatus.RUNNING) if active else self._status(execution_id)
+        return JSON({"execution_id": execution_id, "status": status}, status_code=201)
 
     def _status(self, execution_id: str) -> str:
         record = self.ctx.engine.repository.get(execution_id)
