@@ -12,7 +12,8 @@ A testbed holds, on the running event loop:
 * the cluster: the profile's :class:`scenarios.ScenarioCluster` (``cluster="sim"``), or
   the one a kubeconfig names (``cluster="kubeconfig:PATH"``; ``sim`` is then None and
   steps that need to shape or break the cluster say so);
-* an asyncio ``kubernetes.aio`` ApiClient (the engine's) and a sync one (for reads);
+* an asyncio ``kubernetes.aio`` ApiClient (the engine's) and a sync one (for reads:
+  the scenario's observer, whose requests the cluster's fault rules leave alone);
 * the stores: in-memory, or one SQLite file (``store="sqlite"``);
 * an :class:`engine.Engine` with the built-in, the Kubernetes and the harness's test
   actions (``harness.actions``) registered, the profile's concurrency and seed, and
@@ -55,6 +56,7 @@ from engine.kube_actions.client import api_client_from_kubeconfig, kubeconfig_pa
 from engine.loader import template_from_data
 from engine.sqlite_store import SqliteDeadLetters
 from engine.validation import compile_template
+from fakes.kube import OBSERVER_HEADER
 from fakes.kube.clock import WallClock
 from fakes.stores import InMemoryExecutionRepository, InMemoryStateStorage
 from harness.actions import ActionLog, register_test_actions
@@ -159,6 +161,8 @@ class Testbed:
                 self.sim = await build_cluster(self.profile, clock=clock)
                 self.api_client = self.sim.aio_api_client()
                 self.sync_api_client = self.sim.api_client()
+                # The sync client is the scenario's eyes: its reads bypass injected faults.
+                self.sync_api_client.set_default_header(OBSERVER_HEADER, "true")
             else:
                 path = kubeconfig_path(self.options.cluster)
                 self.api_client = await api_client_from_kubeconfig(path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from fakes.kube.api import Api
 from fakes.kube.cluster import Cluster, connect
 from fakes.kube.errors import ApiError
+from fakes.kube.faults import OBSERVER_HEADER
 from fakes.kube.kinds import KINDS, KindRegistry, ResourceKind
 from fakes.kube.messages import Request, Response
 from fakes.kube.reactors import Reaction, Reactor
@@ -24,6 +25,7 @@ from fakes.kube.watch import Watcher, WatchEvent
 
 __all__ = [
     "KINDS",
+    "OBSERVER_HEADER",
     "Api",
     "ApiError",
     "Change",

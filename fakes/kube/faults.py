@@ -87,6 +87,17 @@ class Action:
         return bool(self.rules)
 
 
+OBSERVER_HEADER = "X-Windtunnel-Observer"
+"""A client that sends this header reads the cluster as a test's observer: fault rules
+neither apply to its requests nor log them (a scenario's checks must see the cluster as
+it is, not through the faults it injects into the system under test)."""
+_OBSERVER = OBSERVER_HEADER.lower()
+
+
+def _is_observer(headers: dict[str, str]) -> bool:
+    return any(k.lower() == _OBSERVER for k in headers)
+
+
 def _matches(pattern: str | tuple[str, ...] | None, value: str) -> bool:
     if pattern is None or pattern == "*":
         return True
@@ -296,6 +307,8 @@ class FaultInjector:
 
         info = request.info
         if info is None or info.kind is None:
+            return None
+        if request.headers and _is_observer(request.headers):
             return None
         meta = RequestMeta(
             info.verb,

@@ -134,3 +134,24 @@ def test_a_testbed_can_run_on_a_cluster_named_by_a_kubeconfig(tmp_path: Path) ->
     with ServerThread(setup, teardown=sim.stop) as server:
         config = write_kubeconfig(tmp_path / "kubeconfig", server.url)
         asyncio.run(main(config))
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_the_observer_client_reads_past_injected_faults() -> None:
+    async with Testbed(load_profile("HighLoadProduction")) as bed:
+        sim = bed.cluster()
+        sim.faults.error(500, verb="get", resource="deployments")
+        sim.faults.latency(30.0, verb="list", resource="pods")
+        before = len(sim.faults.log)
+        apps = k8s.AppsV1Api(bed.sync_api_client)
+        assert apps.read_namespaced_deployment("api-gateway", "default").spec.replicas == 5
+        pods = k8s.CoreV1Api(bed.sync_api_client).list_namespaced_pod("default").items
+        assert len(pods) == 25
+        assert len(sim.faults.log) == before  # neither faulted nor logged
+        # The system under test still meets the fault.
+        from kubernetes.aio import client as aio
+
+        with pytest.raises(aio.ApiException) as refused:
+            await aio.AppsV1Api(bed.api_client).read_namespaced_deployment("api-gateway", "default")
+        assert refused.value.status == 500
