@@ -14,7 +14,7 @@ Everything here is plain data: no Locust, no gevent, no event loop.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -57,7 +57,6 @@ class LoadPlan:
     spawn_rate: float | None = None
     wait_seconds: float | None = None
     """Think time between a user's executions; None: the profile's."""
-    extra: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))

@@ -159,10 +159,12 @@ def run_load(options: LoadOptions, console: Console) -> LoadResult:
     measurement = read_stats(stats_file)
     stores = [service.store] if service is not None else sorted(store_dir.glob("*.sqlite"))
     ledger: StoreCount | None = count_stores(stores) if stores else None
-    no_loss: bool | None = None
+    no_loss: bool | None
     if ledger is not None:
         no_loss = ledger.lost == 0 and ledger.submitted >= measurement.acknowledged
-    elif measurement.acknowledged == 0 or options.role != "master":
+    elif options.role == "master" and measurement.acknowledged:
+        no_loss = None  # the stores are on the workers' machines; each checks its own
+    else:
         no_loss = measurement.acknowledged == 0
     slos = check_slos(load.slos, measurement)
     slo_passed = all(s.passed for s in slos)
@@ -192,6 +194,14 @@ def run_load(options: LoadOptions, console: Console) -> LoadResult:
     write_trends(same[-options.trend_runs :], run_dir)
     (run_dir / "summary.md").write_text(summary_markdown(record, run_dir), encoding="utf-8")
     messages = [s.message() for s in slos if not s.passed]
+    if no_loss is None:
+        console.print(
+            "  loss check: the workers' stores are on their machines; each "
+            "'windtunnel load --worker' checks its own when it ends",
+            highlight=False,
+        )
+    elif ledger is None and not no_loss:
+        messages.append(f"lost executions: no store found under {store_dir}")
     if ledger is not None and not no_loss:
         messages.append(
             f"lost executions: {ledger.submitted} in the store(s), {ledger.terminal} terminal, "
