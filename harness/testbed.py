@@ -91,6 +91,9 @@ class TestbedOptions:
     real_time: bool = False
     """For the service and load runs: the cluster's timestamps on the wall clock, and the
     engine's in Unix time (``Engine(wall_clock=True)``) so they survive a restart."""
+    record: bool = True
+    """Keep the evidence (every event, store write and execution id) for the reports.
+    A long-running service or load run turns it off: it would grow without bound."""
 
     def __post_init__(self) -> None:
         if self.store not in (None, "memory", "sqlite"):
@@ -370,15 +373,19 @@ class Testbed:
         kwargs: dict[str, Any] = {**self.setup.engine_kwargs(), **self._engine_kwargs}
         if self.options.real_time:
             kwargs.setdefault("wall_clock", True)
+        state = (
+            JournalingStorage(stores.state, self.journal) if self.options.record else stores.state
+        )
         engine = Engine(
-            state_storage=JournalingStorage(stores.state, self.journal),
+            state_storage=state,
             repository=stores.repository,
             dead_letters=stores.dead_letters,
             actions=registry,
             admission=self.ledger,
             **kwargs,
         )
-        self._unsubscribe = engine.events.subscribe(self._on_event)
+        if self.options.record:
+            self._unsubscribe = engine.events.subscribe(self._on_event)
         self._metrics = EngineMetrics(engine)
         return engine
 

@@ -47,9 +47,6 @@ from harness.testbed import Testbed, TestbedOptions
 from loadtests.mix import WorkflowMix
 from loadtests.plan import STORE_ROOT_ENV, STORE_TAG_ENV, LoadPlan
 
-TRIM_EVERY = 5.0
-"""Seconds between trims of the testbed's evidence lists, which a load run never reads."""
-
 
 @dataclass(frozen=True)
 class DrainReport:
@@ -179,12 +176,10 @@ class EngineRuntime:
             self._post(ready, False, exc)
             loop.close()
             return
-        trim = loop.create_task(self._trim())
         self._post(ready, True, None)
         try:
             loop.run_forever()
         finally:
-            trim.cancel()
             left = asyncio.all_tasks(loop)
             for task in left:
                 task.cancel()
@@ -195,7 +190,7 @@ class EngineRuntime:
     async def _start_bed(self) -> None:
         seed = self.plan.seed + 7919 * self.index
         options = TestbedOptions(
-            store="sqlite", sqlite_path=self.store_path, seed=seed, real_time=True
+            store="sqlite", sqlite_path=self.store_path, seed=seed, real_time=True, record=False
         )
         bed = Testbed(self.plan.profile(), options)
         await bed.start()
@@ -234,15 +229,6 @@ class EngineRuntime:
             self._post(result, False, exc)
         else:
             self._post(result, True, task.result())
-
-    async def _trim(self) -> None:
-        while True:
-            await asyncio.sleep(TRIM_EVERY)
-            bed = self.bed
-            if bed is not None:
-                bed.events.clear()
-                bed.journal.writes.clear()
-                bed.executions.clear()
 
     async def _drain(self, timeout: float) -> DrainReport:
         bed = self.bed

@@ -264,6 +264,7 @@ async def run_service(settings: ServeSettings) -> int:
             cluster=settings.cluster,
             seed=settings.seed,
             real_time=True,
+            record=False,  # a service runs for days: no evidence for reports
         )
     except KubeconfigError as exc:
         sock.close()
