@@ -1,47 +1,19 @@
-"""Repository-wide pytest configuration: deterministic Hypothesis profiles, loop hygiene.
+"""Repository-wide pytest configuration: the pytester plugin and event-loop hygiene.
 
-Hypothesis must not make the suite flaky, so CI runs derandomized. The profile is
-chosen by ``WINDTUNNEL_HYPOTHESIS_PROFILE`` (``dev``, ``ci`` or ``nightly``); when it
-is unset, ``ci`` is used under CI (``CI`` set) and ``dev`` elsewhere. The hook at the
-end closes the stray event loop looptime leaves behind a synchronous test, so that
-warnings can stay errors without excusing any real leak.
+The hook below closes the stray event loop looptime leaves behind a synchronous test,
+so that warnings can stay errors without excusing any real leak. Hypothesis profiles
+live in ``tests/conftest.py``: the feature suite does not use Hypothesis, and
+``windtunnel run`` leaves its plugin out to start its workers faster.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 pytest_plugins = ("pytester",)
-
-settings.register_profile(
-    "dev",
-    max_examples=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "ci",
-    max_examples=100,
-    derandomize=True,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "nightly",
-    max_examples=2000,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-_default_profile = "ci" if os.environ.get("CI") else "dev"
-settings.load_profile(os.environ.get("WINDTUNNEL_HYPOTHESIS_PROFILE", _default_profile))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -1,6 +1,7 @@
 """``windtunnel bench suite``: the feature suite serially and in parallel, and the speed-up.
 
-Both runs are the same ``pytest features`` child process (reports off, no cache), one
+Both runs are the same ``pytest features`` child process as ``windtunnel run`` makes
+(its plugin options; reports off), one
 with ``-n 0`` and one with ``-n N``, alternated ``repeats`` times; the figure is the
 ratio of the medians of their wall times (serial ÷ parallel), measured in the same run.
 """
@@ -36,8 +37,10 @@ class SuiteBench:
 
 
 def _run(features: Path, workers: int) -> tuple[float, int]:
-    args = [sys.executable, "-m", "pytest", str(features), "-q", "-p", "no:randomly"]
-    args += ["-p", "no:cacheprovider", "-n", str(workers)]
+    from harness.commands.run import SUITE_PLUGINS_OFF
+
+    args = [sys.executable, "-m", "pytest", str(features), "-q", *SUITE_PLUGINS_OFF]
+    args += ["-n", str(workers)]
     start = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start

@@ -20,6 +20,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+SUITE_PLUGINS_OFF = (
+    *("-p", "no:randomly"),  # scenarios are independent; file order reads best
+    *("-p", "no:cacheprovider"),
+    # Plugins the feature suite does not use, each a few hundred ms of start-up for
+    # every xdist worker.
+    *("-p", "no:hypothesispytest", "-p", "no:schemathesis", "-p", "no:anyio"),
+)
+"""pytest options of every feature-suite run (``windtunnel run``, ``bench suite``)."""
+
 DEFAULT_FEATURES = Path("features")
 DEFAULT_REPORTS = Path("reports")
 
@@ -46,8 +55,8 @@ def run(
     if not features.is_dir():
         console.print(f"[red]no feature folder at {features.resolve()}[/red] (use --features DIR)")
         raise typer.Exit(2)
-    args = [sys.executable, "-m", "pytest", str(features), "-q", "-p", "no:randomly"]
-    args += ["-p", "no:cacheprovider", "--windtunnel-reports", str(reports)]
+    args = [sys.executable, "-m", "pytest", str(features), "-q", *SUITE_PLUGINS_OFF]
+    args += ["--windtunnel-reports", str(reports)]
     args += ["--scenario", scenario, "--cluster", cluster]
     if workers not in ("0", ""):
         args += ["-n", workers]
