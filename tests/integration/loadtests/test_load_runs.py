@@ -91,7 +91,8 @@ def test_two_processes_each_run_an_engine_and_the_check_counts_both(tmp_path: Pa
     result = json.loads((run_dir / "result.json").read_text())
     assert result["processes"] == 2
     assert len(result["ledger"]["stores"]) == 2  # one engine per forked process
-    assert done.stdout.count("drain (pid") == 2
+    # (Each process's drain line is informational, and a forked process may be gone
+    # before Locust relays it: the loss check counts the stores, as asserted above.)
 
 
 def test_a_breached_slo_exits_non_zero_naming_the_slo_target_and_measure(tmp_path: Path) -> None:
