@@ -61,6 +61,15 @@ class Project:
     def feature(self, name: str, text: str) -> Path:
         return self.write(f"features/{name}.feature", text)
 
+    def run(self, *args: str) -> pytest.RunResult:
+        """pytest on the project, in a child process.
+
+        Not in-process: pytester then restores ``sys.modules`` afterwards, dropping the
+        kubernetes model modules the run imported first, and a later test in this
+        process would meet a second ``V1Pod`` class that the client's validators reject.
+        """
+        return self.pytester.runpytest_subprocess(*args, timeout=300)
+
     def steps(self, text: str) -> Path:
         """Steps of the project's own, in the features folder's conftest."""
         return self.write("features/conftest.py", text)

@@ -29,7 +29,7 @@ def test_a_wrapped_async_step_that_fails_fails_the_scenario(bdd_project: Project
             assert number == 42, "the async check ran and saw 41"
         """
     )
-    result = bdd_project.pytester.runpytest()
+    result = bdd_project.run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*the async check ran and saw 41*"])
 
@@ -57,7 +57,7 @@ def test_a_wrapped_async_step_runs_on_virtual_time(bdd_project: Project) -> None
             assert number == 42
         """
     )
-    result = bdd_project.pytester.runpytest()
+    result = bdd_project.run()
     result.assert_outcomes(passed=1)
 
 
@@ -76,7 +76,7 @@ def test_an_unwrapped_async_step_fails_loudly(bdd_project: Project) -> None:
             assert number == 42
         """
     )
-    result = bdd_project.pytester.runpytest()
+    result = bdd_project.run()
     result.assert_outcomes(failed=1)
     text = " ".join(result.stdout.str().split())
     assert (

@@ -25,7 +25,7 @@ def test_a_bad_inline_workflow_is_reported_at_its_feature_file_line(bdd_project:
               """
         ''',
     )
-    result = bdd_project.pytester.runpytest()
+    result = bdd_project.run()
     result.assert_outcomes(failed=1)
     text = result.stdout.str()
     # line 13 of the feature file holds the unknown field 'retyr'

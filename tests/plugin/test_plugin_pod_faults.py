@@ -79,5 +79,5 @@ Feature: Workloads that break the way real ones do
 def test_the_pod_fault_steps_break_and_read_back_workloads(bdd_project: Project) -> None:
     profile = bdd_project.write("profiles/Probed.yaml", PROFILE)
     bdd_project.feature("pod_faults", FEATURE)
-    result = bdd_project.pytester.runpytest("-v", f"--scenario={profile}")
+    result = bdd_project.run("-v", f"--scenario={profile}")
     result.assert_outcomes(passed=4)

@@ -19,5 +19,5 @@ def test_the_readme_feature_example_runs_and_passes(bdd_project: Project) -> Non
     bdd_project.write("features/requirements.yaml", catalogue)
     for example in examples:
         bdd_project.write(example["path"], example["body"])
-    result = bdd_project.pytester.runpytest("-v")
+    result = bdd_project.run("-v")
     result.assert_outcomes(passed=len(examples))

@@ -45,7 +45,7 @@ Feature: Reports
 
 
 def run(project: Project, out: str, *args: str) -> dict[str, Any]:
-    result = project.pytester.runpytest("--windtunnel-reports", out, *args)
+    result = project.run("--windtunnel-reports", out, *args)
     assert result.ret == 1, result.stdout.str()  # one scenario fails on purpose
     return dict(read_requirements_json(project.root / out / "requirements.json"))
 
@@ -143,7 +143,7 @@ def test_a_requirement_that_flips_between_runs_is_flaky(
     statuses = []
     for coin in ("heads", "tails", "heads"):
         monkeypatch.setenv("COIN", coin)
-        bdd_project.pytester.runpytest("--windtunnel-reports", "out")
+        bdd_project.run("--windtunnel-reports", "out")
         report = read_requirements_json(Path(bdd_project.root) / "out" / "requirements.json")
         requirement = by_id(dict(report))["BR-WORKFLOW-001"]
         statuses.append((requirement["status"], requirement["current_status"]))

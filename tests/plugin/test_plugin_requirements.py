@@ -37,7 +37,7 @@ def test_an_unknown_requirement_tag_is_an_error_at_its_file_and_line(
         """,
     )
     for args in ([], ["-n", "2"]):  # before collection, so before xdist starts workers
-        result = bdd_project.pytester.runpytest(*args)
+        result = bdd_project.run(*args)
         assert result.ret == 4  # a usage error: nothing runs
         text = result.stderr.str()
         assert "features/typo.feature:7: tag @BR-WORKFLOW-0001 names no requirement in" in text
@@ -67,10 +67,10 @@ def test_tags_become_marks_and_a_feature_tag_covers_its_scenarios(bdd_project: P
               Then it is 3
         """,
     )
-    result = bdd_project.pytester.runpytest("-m", "BR-WORKFLOW-002", "-v")
+    result = bdd_project.run("-m", "BR-WORKFLOW-002", "-v")
     result.assert_outcomes(passed=1, deselected=2)
     result.stdout.fnmatch_lines(["*test_both_tags PASSED*"])
-    result = bdd_project.pytester.runpytest("-m", "BR-WORKFLOW-001")
+    result = bdd_project.run("-m", "BR-WORKFLOW-001")
     result.assert_outcomes(passed=3)
 
 
@@ -91,7 +91,7 @@ def test_a_catalogue_with_problems_names_them_at_file_and_line(bdd_project: Proj
             area: a
         """,
     )
-    result = bdd_project.pytester.runpytest()
+    result = bdd_project.run()
     assert result.ret == 4
     text = result.stderr.str()
     assert "requirement catalogue: 1 problem" in text
