@@ -167,5 +167,5 @@ Feature: Ordering of steps
       And every step started only after all its dependencies finished
       And the steps started in the order fetch, build, deploy-us, report
       And the steps started in the order build, deploy-eu, report
-      And at most 1 steps ran at once, and 1 did at the peak
+      And at most 1 steps were running at once across all executions, and 1 were at the peak
       And the execution took 10 virtual seconds

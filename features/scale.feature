@@ -41,7 +41,7 @@ Feature: Orchestration at production scale
       And each execution's step "echo" returned its own input "token"
       And each execution's step "echo" returned its own input "index"
       And the history lists <count> Succeeded executions of "echo"
-      And at most 200 steps ran at once, and 200 did at the peak
+      And at most 200 steps were running at once across all executions, and 200 were at the peak
 
       Examples:
         | count |
@@ -58,7 +58,7 @@ Feature: Orchestration at production scale
       Then the execution succeeds
       And every 5th step of the chain is Skipped and the others Succeeded
       And every step started after all of its dependencies finished
-      And at most 1 steps ran at once, and 1 did at the peak
+      And at most 1 steps were running at once across all executions, and 1 were at the peak
       And the execution took 80 virtual seconds
       And the metric "workflow_engine_steps_total" with workflow=long,status=Skipped is 20
       And the metric "workflow_engine_steps_total" with workflow=long,status=Succeeded is 80

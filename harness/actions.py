@@ -59,19 +59,6 @@ class ActionLog:
             if c.step_id == step_id and (execution_id is None or c.execution_id == execution_id)
         ]
 
-    def running_at_peak(self) -> int:
-        """The most calls that were running at the same moment of loop time."""
-        edges: list[tuple[float, int]] = []
-        for c in self.calls:
-            end = c.finished_at if c.finished_at is not None else float("inf")
-            edges.append((c.started_at, 1))
-            edges.append((end, -1))
-        peak = current = 0
-        for _, delta in sorted(edges, key=lambda e: (e[0], e[1])):
-            current += delta
-            peak = max(peak, current)
-        return peak
-
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="allow")

@@ -115,7 +115,6 @@ class _Session:
         self.catalogue: Catalogue | None = None
         self.evidence: dict[str, ev.ScenarioEvidence] = {}
         self.started_at = time.time()
-        self.reports: Any = None
         try:
             TestbedOptions(cluster=self.cluster)
         except Exception as exc:
@@ -162,7 +161,7 @@ class _Session:
             return
         out = self.config.getoption("windtunnel_reports")
         if out and self.catalogue is not None:
-            self.reports = _write_reports(Path(out), self, self.config)
+            _write_reports(Path(out), self, self.config)
 
 
 _SESSION = pytest.StashKey[_Session]()
@@ -494,7 +493,7 @@ def _rank(status: str) -> int:
     return {"skipped": 0, "passed": 1, "failed": 2}.get(status, 0)
 
 
-def _write_reports(out: Path, state: _Session, config: pytest.Config) -> Any:
+def _write_reports(out: Path, state: _Session, config: pytest.Config) -> None:
     from harness.report import write_reports
     from harness.runinfo import run_meta
 
@@ -517,4 +516,4 @@ def _write_reports(out: Path, state: _Session, config: pytest.Config) -> Any:
         pytest_args=list(config.invocation_params.args),
         workers=workers,
     )
-    return write_reports(out, state.catalogue, evidence, meta)
+    write_reports(out, state.catalogue, evidence, meta)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar
@@ -250,6 +250,3 @@ class World:
 
 def _statuses(state: ExecutionState) -> str:
     return ", ".join(f"{sid}={status}" for sid, status in state.statuses().items())
-
-
-AsyncStep = Callable[..., Awaitable[Any]]

@@ -95,7 +95,9 @@ _OBSERVER = OBSERVER_HEADER.lower()
 
 
 def _is_observer(headers: dict[str, str]) -> bool:
-    return any(k.lower() == _OBSERVER for k in headers)
+    # Two lookups, not a scan: this is on every request's path. Clients keep the name
+    # as written; HTTP front ends may hand it on lower-cased.
+    return OBSERVER_HEADER in headers or _OBSERVER in headers
 
 
 def _matches(pattern: str | tuple[str, ...] | None, value: str) -> bool:

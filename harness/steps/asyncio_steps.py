@@ -63,11 +63,11 @@ def async_step(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
 
 def refuse_unwrapped(step_func: Callable[..., Any], step_text: str) -> None:
     """Raise :class:`AsyncStepError` if ``step_func`` is an unwrapped coroutine function."""
-    func = step_func
-    if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+    if inspect.iscoroutinefunction(step_func) or inspect.isasyncgenfunction(step_func):
+        where = f"{inspect.getsourcefile(step_func)}:{step_func.__code__.co_firstlineno}"
         raise AsyncStepError(
-            f"step {step_text!r} is implemented by 'async def {func.__qualname__}' "
-            f"({inspect.getsourcefile(func)}:{func.__code__.co_firstlineno}), which pytest-bdd "
+            f"step {step_text!r} is implemented by 'async def {step_func.__qualname__}' "
+            f"({where}), which pytest-bdd "
             "never awaits: its body would not run and the step would pass unchecked. "
             "Decorate it with @harness.steps.async_step (under @given/@when/@then) so it "
             "runs on the scenario's event loop."

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Iterable
 
 import yaml
 
@@ -325,41 +324,6 @@ async def ran_in_parallel(world: World, first: str, second: str) -> None:
             f"{first!r} ran {a.started_at:g}-{a.finished_at:g}, {second!r} ran "
             f"{b.started_at:g}-{b.finished_at:g}: they did not overlap"
         )
-
-
-def peak_running(states: Iterable[ExecutionState]) -> int:
-    """The most steps holding a slot at one moment, across the given executions.
-
-    A step holds its slot from its start to its end, backoff waits included (the
-    engine's rule), so this counts step intervals, not attempts.
-    """
-    edges: list[tuple[float, int]] = []
-    for state in states:
-        for rec in state.steps.values():
-            if rec.started_at is not None and rec.finished_at is not None and rec.attempts:
-                edges.append((rec.started_at, 1))
-                edges.append((rec.finished_at, -1))
-    peak = current = 0
-    for _, delta in sorted(edges):  # an end sorts before a start at the same instant
-        current += delta
-        peak = max(peak, current)
-    return peak
-
-
-@then(
-    "at most {limit:d} steps ran at once, and {limit2:d} did at the peak",
-    example="Then at most 4 steps ran at once, and 4 did at the peak",
-)
-@async_step
-async def peak_is(world: World, limit: int, limit2: int) -> None:
-    """The peak of concurrently running attempts over every execution of the scenario."""
-    bed = world.bed()
-    states = [await world.wait_for(i) for i in bed.executions]
-    peak = peak_running(states)
-    if peak > limit:
-        raise AssertionError(f"{peak} steps ran at once; the limit is {limit}")
-    if peak != limit2:
-        raise AssertionError(f"at the peak {peak} steps ran at once, expected {limit2}")
 
 
 @then(

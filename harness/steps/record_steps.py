@@ -41,21 +41,6 @@ async def breakers(world: World, failures: int, seconds: float) -> None:
     await world.bed().configure_engine(breakers=BreakerRegistry(policy))
 
 
-@then(
-    'the breaker of "{key}" is {state:w}',
-    example='Then the breaker of "flaky" is open',
-)
-@async_step
-async def breaker_state(world: World, key: str, state: str) -> None:
-    """A breaker's state now: closed, open or half_open."""
-    registry = world.bed().engine.breakers
-    if registry is None:
-        raise AssertionError("the engine has no circuit breakers (add the breakers step)")
-    found = str(registry.get(key).state) if key in registry else "closed"
-    if found.replace("-", "_") != state.replace("-", "_"):
-        raise AssertionError(f"the breaker of {key!r} is {found}, not {state}")
-
-
 # -- stores and history --------------------------------------------------------------
 
 
